@@ -1,0 +1,40 @@
+# The two commands of the README: `make run` (the inspector on the default model) and
+# `make test` (all tests). Each installs the Debian packages it needs when missing.
+SHELL := /bin/bash
+export OPENBLAS_CORETYPE ?= Haswell
+SWIFT ?= swift
+DEB_PACKAGES := libopenblas-dev libncurses-dev libpng-dev libjpeg62-turbo-dev pkg-config tmux
+BIN := .build/release/amps
+
+.PHONY: deps build build-release run test bench fixtures clean
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -j 2
+
+build-release: deps
+	$(SWIFT) build -c release -j 2
+
+run: build-release
+	$(BIN)
+
+test: deps
+	$(SWIFT) test -j 2
+
+bench: build-release
+	$(BIN) bench --json bench-out/bench.json
+
+fixtures:
+	python3 tools/make_fixtures.py
+
+clean:
+	rm -rf .build

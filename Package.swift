@@ -1,0 +1,36 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// One module per layer; dependencies point one way, down this list:
+// AMPSCore (tensor + BLAS) <- AMPSModel <- AMPSMethod <- AMPSInspector <- amps
+// AMPSTerminal (frame, widgets, keys, ncurses backend) knows nothing of models.
+let package = Package(
+    name: "amps",
+    products: [
+        .executable(name: "amps", targets: ["amps"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses", pkgConfig: "ncursesw",
+                       providers: [.apt(["libncurses-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .target(name: "AMPSCore", dependencies: ["COpenBLAS"]),
+        .target(name: "AMPSModel", dependencies: ["AMPSCore", "CPNG"]),
+        .target(name: "AMPSMethod", dependencies: ["AMPSModel"]),
+        .target(name: "AMPSTerminal", dependencies: ["CNcurses"]),
+        .target(name: "AMPSInspector", dependencies: ["AMPSMethod", "AMPSTerminal"]),
+        .executableTarget(name: "amps", dependencies: [
+            "AMPSInspector", "AMPSMethod", "AMPSModel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "AMPSCoreTests", dependencies: ["AMPSCore"]),
+        .testTarget(name: "AMPSTerminalTests", dependencies: ["AMPSTerminal"]),
+        .testTarget(name: "AMPSModelTests", dependencies: ["AMPSModel"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,51 @@
+import COpenBLAS
+
+/// The one place the engine calls BLAS. Every matrix product of the models goes here.
+public enum BLAS {
+    /// C[M,N] = alpha * A[M,K] · B[N,K]^T + beta * C — the shape of `x · W^T` for a
+    /// PyTorch Linear weight W stored [out, in]. Leading dimensions allow strided views
+    /// (one attention head inside a [T, H*hd] buffer) without copies.
+    @inline(__always)
+    public static func gemmNT(m: Int, n: Int, k: Int,
+                              a: UnsafePointer<Float>, lda: Int,
+                              b: UnsafePointer<Float>, ldb: Int,
+                              c: UnsafeMutablePointer<Float>, ldc: Int,
+                              alpha: Float = 1, beta: Float = 0) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// C[M,N] = alpha * A[M,K] · B[K,N] + beta * C.
+    @inline(__always)
+    public static func gemmNN(m: Int, n: Int, k: Int,
+                              a: UnsafePointer<Float>, lda: Int,
+                              b: UnsafePointer<Float>, ldb: Int,
+                              c: UnsafeMutablePointer<Float>, ldc: Int,
+                              alpha: Float = 1, beta: Float = 0) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// C[M,N] = alpha * A[K,M]^T · B[K,N] + beta * C (used for weight gradients).
+    @inline(__always)
+    public static func gemmTN(m: Int, n: Int, k: Int,
+                              a: UnsafePointer<Float>, lda: Int,
+                              b: UnsafePointer<Float>, ldb: Int,
+                              c: UnsafeMutablePointer<Float>, ldc: Int,
+                              alpha: Float = 1, beta: Float = 0) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// OpenBLAS's own thread pool size. The engine sets it explicitly (one engine thread
+    /// owns BLAS), so results and timings do not depend on what the environment says.
+    public static var threadCount: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(newValue)) }
+    }
+
+    public static var configuration: String {
+        guard let p = openblas_get_config() else { return "OpenBLAS" }
+        return String(cString: p)
+    }
+}

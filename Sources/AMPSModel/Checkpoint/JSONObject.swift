@@ -1,0 +1,84 @@
+import AMPSCore
+import Foundation
+
+/// A JSON object read from a named file, with typed accessors whose errors name the file
+/// and the key, so a malformed config gives a one-line error rather than a crash.
+public struct JSONObject: @unchecked Sendable {
+    public let raw: [String: Any]
+    public let path: String
+    public let context: String  // e.g. "text_config."
+
+    public init(raw: [String: Any], path: String, context: String = "") {
+        self.raw = raw; self.path = path; self.context = context
+    }
+
+    public static func load(_ path: String) throws -> JSONObject {
+        guard FileManager.default.fileExists(atPath: path) else { throw AMPSError.file(path, "file not found") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw AMPSError.file(path, "cannot be read") }
+        let obj: Any
+        do { obj = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) }
+        catch { throw AMPSError.file(path, "is not valid JSON") }
+        guard let dict = obj as? [String: Any] else { throw AMPSError.file(path, "is not a JSON object") }
+        return JSONObject(raw: dict, path: path)
+    }
+
+    public func has(_ key: String) -> Bool { raw[key] != nil && !(raw[key] is NSNull) }
+
+    private func fail(_ key: String, _ problem: String) -> AMPSError {
+        AMPSError.file(path, "'\(context)\(key)' \(problem)")
+    }
+
+    public func object(_ key: String) throws -> JSONObject {
+        guard let v = raw[key] else { throw fail(key, "is missing") }
+        guard let d = v as? [String: Any] else { throw fail(key, "must be an object") }
+        return JSONObject(raw: d, path: path, context: context + key + ".")
+    }
+
+    public func optionalObject(_ key: String) throws -> JSONObject? {
+        guard has(key) else { return nil }
+        return try object(key)
+    }
+
+    public func int(_ key: String) throws -> Int {
+        guard let v = raw[key], !(v is NSNull) else { throw fail(key, "is missing") }
+        guard let n = v as? NSNumber, !(v is Bool), n.doubleValue == n.doubleValue.rounded() else { throw fail(key, "must be an integer") }
+        return n.intValue
+    }
+
+    public func int(_ key: String, default d: Int) throws -> Int { has(key) ? try int(key) : d }
+
+    public func double(_ key: String) throws -> Double {
+        guard let v = raw[key], !(v is NSNull) else { throw fail(key, "is missing") }
+        guard let n = v as? NSNumber, !(v is Bool) else { throw fail(key, "must be a number") }
+        return n.doubleValue
+    }
+
+    public func double(_ key: String, default d: Double) throws -> Double { has(key) ? try double(key) : d }
+
+    public func string(_ key: String) throws -> String {
+        guard let v = raw[key], !(v is NSNull) else { throw fail(key, "is missing") }
+        guard let s = v as? String else { throw fail(key, "must be a string") }
+        return s
+    }
+
+    public func string(_ key: String, default d: String) throws -> String { has(key) ? try string(key) : d }
+
+    public func bool(_ key: String, default d: Bool) throws -> Bool {
+        guard has(key) else { return d }
+        guard let b = raw[key] as? Bool else { throw fail(key, "must be true or false") }
+        return b
+    }
+
+    public func doubles(_ key: String) throws -> [Double] {
+        guard let a = raw[key] as? [Any] else { throw fail(key, "must be a list of numbers") }
+        return try a.map {
+            guard let n = $0 as? NSNumber else { throw fail(key, "must be a list of numbers") }
+            return n.doubleValue
+        }
+    }
+
+    public func array(_ key: String) throws -> [Any] {
+        guard let a = raw[key] as? [Any] else { throw fail(key, "must be a list") }
+        return a
+    }
+}

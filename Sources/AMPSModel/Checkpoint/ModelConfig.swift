@@ -1,0 +1,156 @@
+import AMPSCore
+import Foundation
+
+/// `vision_config` of a LLaVA checkpoint.
+public struct VisionConfig: Sendable {
+    public enum Kind: String, Sendable { case clip = "clip_vision_model" }
+    public var kind: Kind
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var layers: Int
+    public var heads: Int
+    public var imageSize: Int
+    public var patchSize: Int
+    public var channels: Int
+    public var layerNormEps: Float
+    public var activation: Activation
+    public var patchesPerSide: Int { imageSize / patchSize }
+    public var patchCount: Int { patchesPerSide * patchesPerSide }
+
+    init(_ j: JSONObject) throws {
+        let type = try j.string("model_type", default: "clip_vision_model")
+        guard let k = Kind(rawValue: type) else {
+            throw AMPSError.unsupported("\(j.path): vision model_type '\(type)' is not supported (supported: clip_vision_model)")
+        }
+        kind = k
+        hiddenSize = try j.int("hidden_size", default: 768)
+        intermediateSize = try j.int("intermediate_size", default: 3072)
+        layers = try j.int("num_hidden_layers", default: 12)
+        heads = try j.int("num_attention_heads", default: 12)
+        imageSize = try j.int("image_size", default: 224)
+        patchSize = try j.int("patch_size", default: 32)
+        channels = try j.int("num_channels", default: 3)
+        layerNormEps = Float(try j.double("layer_norm_eps", default: 1e-5))
+        activation = try Activation(configName: try j.string("hidden_act", default: "quick_gelu"))
+        guard hiddenSize % heads == 0, imageSize % patchSize == 0, channels == 3 else {
+            throw AMPSError.file(j.path, "vision_config is inconsistent (hidden_size % heads, image_size % patch_size, num_channels == 3)")
+        }
+    }
+}
+
+/// `text_config` of a LLaVA checkpoint: a Llama-style decoder.
+public struct TextConfig: Sendable {
+    public enum Kind: String, Sendable { case llama }
+    public var kind: Kind
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var layers: Int
+    public var heads: Int
+    public var kvHeads: Int
+    public var headDim: Int
+    public var vocabSize: Int
+    public var rmsNormEps: Float
+    public var ropeTheta: Double
+    public var activation: Activation
+    public var attentionBias: Bool
+    public var mlpBias: Bool
+    public var tieWordEmbeddings: Bool
+    public var bosTokenId: Int?
+    public var eosTokenIds: [Int]
+
+    init(_ j: JSONObject, tieDefault: Bool) throws {
+        let type = try j.string("model_type", default: "llama")
+        guard let k = Kind(rawValue: type) else {
+            throw AMPSError.unsupported("\(j.path): text model_type '\(type)' is not supported (supported: llama)")
+        }
+        kind = k
+        hiddenSize = try j.int("hidden_size", default: 4096)
+        intermediateSize = try j.int("intermediate_size", default: 11008)
+        layers = try j.int("num_hidden_layers", default: 32)
+        heads = try j.int("num_attention_heads", default: 32)
+        kvHeads = try j.int("num_key_value_heads", default: heads)
+        headDim = try j.int("head_dim", default: hiddenSize / heads)
+        vocabSize = try j.int("vocab_size", default: 32000)
+        rmsNormEps = Float(try j.double("rms_norm_eps", default: 1e-6))
+        // transformers 5 moved rope settings into `rope_parameters`; older configs keep
+        // `rope_theta` / `rope_scaling` at the top level.
+        var theta = try j.double("rope_theta", default: 10000)
+        var ropeType = "default"
+        if let rp = try j.optionalObject("rope_parameters") {
+            theta = try rp.double("rope_theta", default: theta)
+            ropeType = try rp.string("rope_type", default: "default")
+        }
+        if let rs = try j.optionalObject("rope_scaling") {
+            ropeType = try rs.string("rope_type", default: try rs.string("type", default: "default"))
+        }
+        guard ropeType == "default" else {
+            throw AMPSError.unsupported("\(j.path): rope_type '\(ropeType)' is not supported (supported: default)")
+        }
+        ropeTheta = theta
+        activation = try Activation(configName: try j.string("hidden_act", default: "silu"))
+        attentionBias = try j.bool("attention_bias", default: false)
+        mlpBias = try j.bool("mlp_bias", default: false)
+        tieWordEmbeddings = try j.bool("tie_word_embeddings", default: tieDefault)
+        bosTokenId = j.has("bos_token_id") ? try j.int("bos_token_id") : nil
+        if let many = j.raw["eos_token_id"] as? [NSNumber] { eosTokenIds = many.map(\.intValue) }
+        else if j.has("eos_token_id") { eosTokenIds = [try j.int("eos_token_id")] }
+        else { eosTokenIds = [] }
+        guard heads % kvHeads == 0, headDim % 2 == 0 else {
+            throw AMPSError.file(j.path, "text_config is inconsistent (num_attention_heads must be a multiple of num_key_value_heads, head_dim even)")
+        }
+        if try j.int("pretraining_tp", default: 1) != 1 {
+            throw AMPSError.unsupported("\(j.path): pretraining_tp other than 1 is not supported")
+        }
+    }
+}
+
+/// `config.json` of a `LlavaForConditionalGeneration` checkpoint.
+public struct LlavaConfig: Sendable {
+    public enum FeatureSelect: String, Sendable { case `default`, full }
+    public var vision: VisionConfig
+    public var text: TextConfig
+    public var imageTokenId: Int
+    public var projectorActivation: Activation
+    public var projectorBias: Bool
+    /// Indices into the vision tower's hidden states (0 = embeddings after pre-layernorm);
+    /// several are concatenated along the feature dimension.
+    public var visionFeatureLayers: [Int]
+    public var featureSelect: FeatureSelect
+
+    public init(path: String) throws {
+        let j = try JSONObject.load(path)
+        let type = try j.string("model_type")
+        guard type == "llava" else {
+            throw AMPSError.unsupported("\(path): model_type '\(type)' is not supported (supported: llava)")
+        }
+        vision = try VisionConfig(try j.object("vision_config"))
+        text = try TextConfig(try j.object("text_config"), tieDefault: try j.bool("tie_word_embeddings", default: false))
+        if j.has("image_token_index") { imageTokenId = try j.int("image_token_index") }
+        else { imageTokenId = try j.int("image_token_id", default: 32000) }
+        projectorActivation = try Activation(configName: try j.string("projector_hidden_act", default: "gelu"))
+        projectorBias = try j.bool("multimodal_projector_bias", default: true)
+        let count = vision.layers + 1
+        var layers: [Int]
+        if let list = j.raw["vision_feature_layer"] as? [NSNumber] { layers = list.map(\.intValue) }
+        else { layers = [try j.int("vision_feature_layer", default: -2)] }
+        layers = try layers.map { l in
+            let idx = l < 0 ? count + l : l
+            guard idx >= 0, idx < count else {
+                throw AMPSError.file(path, "vision_feature_layer \(l) is outside the vision tower's \(count) hidden states")
+            }
+            return idx
+        }
+        visionFeatureLayers = layers
+        let sel = try j.string("vision_feature_select_strategy", default: "default")
+        guard let fs = FeatureSelect(rawValue: sel) else {
+            throw AMPSError.unsupported("\(path): vision_feature_select_strategy '\(sel)' is not supported (default, full)")
+        }
+        featureSelect = fs
+        if text.vocabSize <= imageTokenId {
+            throw AMPSError.file(path, "image token id \(imageTokenId) is outside the vocabulary of \(text.vocabSize)")
+        }
+    }
+
+    /// Image tokens per image after feature selection.
+    public var imageTokenCount: Int { vision.patchCount + (featureSelect == .default ? 0 : 1) }
+}

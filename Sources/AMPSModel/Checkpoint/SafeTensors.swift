@@ -1,0 +1,228 @@
+import AMPSCore
+import Foundation
+
+/// A memory-mapped `.safetensors` file, parsed strictly.
+///
+/// Layout: an 8-byte little-endian header length N, N bytes of JSON mapping each tensor
+/// name to {dtype, shape, data_offsets:[begin,end]} (offsets relative to the byte after
+/// the header), then the data. f32 tensors are views into the mapping (no copy); f16 and
+/// bf16 tensors are widened to f32 once, on first access.
+public final class SafeTensorsFile: @unchecked Sendable {
+    public enum DType: String, Sendable {
+        case f32 = "F32", f16 = "F16", bf16 = "BF16", f64 = "F64"
+        case i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8", u8 = "U8", bool = "BOOL"
+        var size: Int {
+            switch self {
+            case .f64, .i64: return 8
+            case .f32, .i32: return 4
+            case .f16, .bf16, .i16: return 2
+            case .i8, .u8, .bool: return 1
+            }
+        }
+    }
+
+    public struct Entry: Sendable {
+        public let dtype: DType
+        public let shape: [Int]
+        public let begin: Int  // absolute offset in the file
+        public let end: Int
+    }
+
+    public let path: String
+    public let entries: [String: Entry]
+    public let metadata: [String: String]
+    private let base: UnsafeMutableRawPointer
+    private let size: Int
+    private var widened: [String: Tensor] = [:]
+    private let lock = NSLock()
+
+    public init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw AMPSError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot be opened" : "file not found")
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw AMPSError.file(path, "cannot be read") }
+        size = Int(st.st_size)
+        guard size >= 8 else { throw AMPSError.file(path, "truncated safetensors file: \(size) bytes, no header") }
+        guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else {
+            throw AMPSError.file(path, "cannot be memory-mapped")
+        }
+        base = m
+        do {
+            (entries, metadata) = try SafeTensorsFile.parseHeader(base: m, size: size, path: path)
+        } catch {
+            munmap(m, size)
+            throw error
+        }
+    }
+
+    deinit { munmap(base, size) }
+
+    private static func parseHeader(base: UnsafeMutableRawPointer, size: Int, path: String) throws -> ([String: Entry], [String: String]) {
+        let n = Int(UInt64(littleEndian: base.loadUnaligned(as: UInt64.self)))
+        guard n > 0, n <= size - 8 else {
+            throw AMPSError.file(path, "safetensors header length \(n) does not fit in a \(size)-byte file (truncated or not a safetensors file)")
+        }
+        let headerData = Data(bytes: base + 8, count: n)
+        guard let json = try? JSONSerialization.jsonObject(with: headerData), let dict = json as? [String: Any] else {
+            throw AMPSError.file(path, "safetensors header is not a JSON object")
+        }
+        let dataStart = 8 + n
+        let dataSize = size - dataStart
+        var entries: [String: Entry] = [:]
+        var metadata: [String: String] = [:]
+        var ranges: [(Int, Int, String)] = []
+        for (name, value) in dict {
+            if name == "__metadata__" {
+                guard let md = value as? [String: Any] else {
+                    throw AMPSError.file(path, "safetensors __metadata__ is not an object")
+                }
+                for (k, v) in md {
+                    guard let s = v as? String else { throw AMPSError.file(path, "safetensors __metadata__ value for '\(k)' is not a string") }
+                    metadata[k] = s
+                }
+                continue
+            }
+            guard let info = value as? [String: Any],
+                  let dtypeName = info["dtype"] as? String,
+                  let shapeAny = info["shape"] as? [Any],
+                  let offsAny = info["data_offsets"] as? [Any], offsAny.count == 2 else {
+                throw AMPSError.file(path, "tensor '\(name)': header entry must have dtype, shape and two data_offsets")
+            }
+            guard let dtype = DType(rawValue: dtypeName) else {
+                throw AMPSError.file(path, "tensor '\(name)': unknown dtype '\(dtypeName)'")
+            }
+            var shape: [Int] = []
+            for s in shapeAny {
+                guard let v = (s as? NSNumber)?.intValue, v >= 0 else {
+                    throw AMPSError.file(path, "tensor '\(name)': shape must be non-negative integers")
+                }
+                shape.append(v)
+            }
+            guard let b = (offsAny[0] as? NSNumber)?.intValue, let e = (offsAny[1] as? NSNumber)?.intValue, b >= 0, b <= e else {
+                throw AMPSError.file(path, "tensor '\(name)': malformed data_offsets")
+            }
+            guard e <= dataSize else {
+                throw AMPSError.file(path, "tensor '\(name)': data_offsets [\(b), \(e)] point outside the file's \(dataSize) data bytes (truncated file?)")
+            }
+            let expected = shape.reduce(1, *) * dtype.size
+            guard e - b == expected else {
+                throw AMPSError.file(path, "tensor '\(name)': \(e - b) bytes do not hold shape \(shape) of \(dtypeName) (\(expected) bytes)")
+            }
+            entries[name] = Entry(dtype: dtype, shape: shape, begin: dataStart + b, end: dataStart + e)
+            ranges.append((b, e, name))
+        }
+        ranges.sort { $0.0 < $1.0 }
+        for i in 1..<max(ranges.count, 1) where ranges[i].0 < ranges[i - 1].1 {
+            throw AMPSError.file(path, "tensors '\(ranges[i - 1].2)' and '\(ranges[i].2)' overlap in the data section")
+        }
+        return (entries, metadata)
+    }
+
+    public func has(_ name: String) -> Bool { entries[name] != nil }
+
+    /// The tensor as f32, checked against `shape` when given.
+    public func tensor(_ name: String, shape expected: [Int]? = nil) throws -> Tensor {
+        guard let e = entries[name] else { throw AMPSError.file(path, "tensor '\(name)' is missing") }
+        if let expected, expected != e.shape {
+            throw AMPSError.file(path, "tensor '\(name)' has shape \(e.shape), expected \(expected)")
+        }
+        let count = e.shape.reduce(1, *)
+        switch e.dtype {
+        case .f32:
+            let p = base + e.begin
+            if Int(bitPattern: p) % MemoryLayout<Float>.alignment == 0 {
+                return Tensor(borrowing: p.assumingMemoryBound(to: Float.self), shape: e.shape, owner: self)
+            }
+            let t = Tensor(zeros: e.shape)
+            memcpy(t.data, p, count * 4)
+            return t
+        case .f16, .bf16:
+            lock.lock(); defer { lock.unlock() }
+            if let t = widened[name] { return t }
+            let t = Tensor(zeros: e.shape)
+            let src = base + e.begin
+            for i in 0..<count {
+                let bits = src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)
+                t.data[i] = e.dtype == .bf16 ? Float(bitPattern: UInt32(bits) << 16) : Float(Float16(bitPattern: bits))
+            }
+            widened[name] = t
+            return t
+        default:
+            throw AMPSError.file(path, "tensor '\(name)' has dtype \(e.dtype.rawValue); model weights must be F32, F16 or BF16")
+        }
+    }
+
+    /// Integer tensors (e.g. input_ids in a dump) widened to Int.
+    public func integers(_ name: String) throws -> [Int] {
+        guard let e = entries[name] else { throw AMPSError.file(path, "tensor '\(name)' is missing") }
+        let count = e.shape.reduce(1, *)
+        let src = base + e.begin
+        switch e.dtype {
+        case .i64: return (0..<count).map { Int(src.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) }
+        case .i32: return (0..<count).map { Int(src.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) }
+        default: throw AMPSError.file(path, "tensor '\(name)' is \(e.dtype.rawValue), not an integer tensor")
+        }
+    }
+}
+
+/// The weights of a checkpoint folder: one `model.safetensors`, or the shards listed in
+/// `model.safetensors.index.json`.
+public final class WeightStore: @unchecked Sendable {
+    public let folder: String
+    private var files: [SafeTensorsFile] = []
+    private var owner: [String: SafeTensorsFile] = [:]
+
+    public init(folder: String) throws {
+        self.folder = folder
+        let fm = FileManager.default
+        let single = folder + "/model.safetensors"
+        let index = folder + "/model.safetensors.index.json"
+        if fm.fileExists(atPath: index) {
+            guard let data = fm.contents(atPath: index),
+                  let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let map = json["weight_map"] as? [String: String] else {
+                throw AMPSError.file(index, "not a valid safetensors index (needs a weight_map object)")
+            }
+            var byShard: [String: SafeTensorsFile] = [:]
+            for shard in Set(map.values).sorted() {
+                let p = folder + "/" + shard
+                guard fm.fileExists(atPath: p) else {
+                    throw AMPSError.file(index, "lists shard '\(shard)', which is missing from the folder")
+                }
+                byShard[shard] = try SafeTensorsFile(path: p)
+            }
+            files = Array(byShard.values)
+            for (name, shard) in map {
+                guard let f = byShard[shard], f.has(name) else {
+                    throw AMPSError.file(folder + "/" + shard, "tensor '\(name)' listed in the index is not in this shard")
+                }
+                owner[name] = f
+            }
+        } else if fm.fileExists(atPath: single) {
+            let f = try SafeTensorsFile(path: single)
+            files = [f]
+            for name in f.entries.keys { owner[name] = f }
+        } else {
+            throw AMPSError.file(folder, "no model.safetensors or model.safetensors.index.json in the checkpoint folder")
+        }
+    }
+
+    public var names: [String] { Array(owner.keys) }
+    public func has(_ name: String) -> Bool { owner[name] != nil }
+
+    public func tensor(_ name: String, shape: [Int]? = nil) throws -> Tensor {
+        guard let f = owner[name] else {
+            throw AMPSError.file(folder + "/model.safetensors", "tensor '\(name)' is missing")
+        }
+        return try f.tensor(name, shape: shape)
+    }
+
+    /// The first of several conventional prefixes under which `probe` exists.
+    public func prefix(among candidates: [String], probe: String) -> String? {
+        candidates.first { has($0 + probe) }
+    }
+}

@@ -1,0 +1,32 @@
+import AMPSCore
+
+/// Keys (after RoPE) and values of every decoder layer for a batch of sequences that
+/// share one length. Allocated once for the longest sequence a run will reach.
+public final class KVCache: @unchecked Sendable {
+    public let batch: Int
+    public let capacity: Int
+    public let kvDim: Int
+    public private(set) var keys: [Tensor]   // per layer [B, capacity, kvDim]
+    public private(set) var values: [Tensor]
+    /// Filled positions (the same for every batch element).
+    public internal(set) var length: Int = 0
+
+    public init(layers: Int, batch: Int, capacity: Int, kvDim: Int) {
+        self.batch = batch; self.capacity = capacity; self.kvDim = kvDim
+        keys = (0..<layers).map { _ in Tensor(zeros: [batch, capacity, kvDim]) }
+        values = (0..<layers).map { _ in Tensor(zeros: [batch, capacity, kvDim]) }
+    }
+
+    /// Copies the first `positions` positions of sequence 0 of `source` into every batch
+    /// element, for layers in `layers` — the clean prefix that perturbed passes share.
+    public func fork(from source: KVCache, positions: Int, layers: Range<Int>) {
+        precondition(positions <= source.length && positions <= capacity && kvDim == source.kvDim)
+        for l in layers {
+            for b in 0..<batch {
+                (keys[l].data + b * capacity * kvDim).update(from: source.keys[l].data, count: positions * kvDim)
+                (values[l].data + b * capacity * kvDim).update(from: source.values[l].data, count: positions * kvDim)
+            }
+        }
+        length = positions
+    }
+}

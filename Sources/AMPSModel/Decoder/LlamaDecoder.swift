@@ -1,0 +1,155 @@
+import AMPSCore
+import Foundation
+
+/// One Llama decoder layer's weights.
+struct LlamaLayer {
+    let inputNorm: Tensor, postAttentionNorm: Tensor
+    let q: Linear, k: Linear, v: Linear, o: Linear
+    let gate: Linear, up: Linear, down: Linear
+}
+
+/// Scratch buffers of one forward call, sized for B*S rows, reused by every layer.
+final class DecoderWorkspace {
+    let normed, q, k, v, attn, gate, up, scores: Tensor
+    init(rows: Int, config c: TextConfig, keyRows: Int) {
+        normed = Tensor(zeros: [rows, c.hiddenSize])
+        q = Tensor(zeros: [rows, c.heads * c.headDim])
+        k = Tensor(zeros: [rows, c.kvHeads * c.headDim])
+        v = Tensor(zeros: [rows, c.kvHeads * c.headDim])
+        attn = Tensor(zeros: [rows, c.heads * c.headDim])
+        gate = Tensor(zeros: [rows, c.intermediateSize])
+        up = Tensor(zeros: [rows, c.intermediateSize])
+        scores = Tensor(zeros: [max(rows, 1), keyRows])
+    }
+}
+
+/// The Llama decoder of a LLaVA checkpoint (`language_model.*`): embeddings, layers,
+/// final RMSNorm and lm_head.
+public final class LlamaDecoder: @unchecked Sendable {
+    public let config: TextConfig
+    public let embedTokens: Tensor   // [V, D]
+    let layers: [LlamaLayer]
+    public let finalNorm: Tensor     // [D]
+    public let lmHead: Linear        // [V, D]
+    let rope: RotaryEmbedding
+    public var kvDim: Int { config.kvHeads * config.headDim }
+    public var layerCount: Int { config.layers }
+
+    init(config c: TextConfig, weights w: WeightStore, prefix p: String, lmHeadName: String?) throws {
+        config = c
+        let d = c.hiddenSize, qd = c.heads * c.headDim, kvd = c.kvHeads * c.headDim, f = c.intermediateSize
+        embedTokens = try w.tensor(p + "embed_tokens.weight", shape: [c.vocabSize, d])
+        func linear(_ name: String, _ o: Int, _ i: Int, bias: Bool) throws -> Linear {
+            Linear(weight: try w.tensor(name + ".weight", shape: [o, i]), bias: bias ? try w.tensor(name + ".bias", shape: [o]) : nil)
+        }
+        layers = try (0..<c.layers).map { l in
+            let lp = p + "layers.\(l)."
+            return LlamaLayer(
+                inputNorm: try w.tensor(lp + "input_layernorm.weight", shape: [d]),
+                postAttentionNorm: try w.tensor(lp + "post_attention_layernorm.weight", shape: [d]),
+                q: try linear(lp + "self_attn.q_proj", qd, d, bias: c.attentionBias),
+                k: try linear(lp + "self_attn.k_proj", kvd, d, bias: c.attentionBias),
+                v: try linear(lp + "self_attn.v_proj", kvd, d, bias: c.attentionBias),
+                o: try linear(lp + "self_attn.o_proj", d, qd, bias: c.attentionBias),
+                gate: try linear(lp + "mlp.gate_proj", f, d, bias: c.mlpBias),
+                up: try linear(lp + "mlp.up_proj", f, d, bias: c.mlpBias),
+                down: try linear(lp + "mlp.down_proj", d, f, bias: c.mlpBias))
+        }
+        finalNorm = try w.tensor(p + "norm.weight", shape: [d])
+        if let lmHeadName, !c.tieWordEmbeddings {
+            lmHead = Linear(weight: try w.tensor(lmHeadName, shape: [c.vocabSize, d]), bias: nil)
+        } else {
+            lmHead = Linear(weight: embedTokens, bias: nil)
+        }
+        rope = RotaryEmbedding(headDim: c.headDim, theta: c.ropeTheta)
+    }
+
+    /// Token embeddings: ids [T] -> [T, D].
+    public func embed(_ ids: [Int]) -> Tensor {
+        let d = config.hiddenSize
+        let out = Tensor(zeros: [ids.count, d])
+        for (i, id) in ids.enumerated() { (out.data + i * d).update(from: embedTokens.data + id * d, count: d) }
+        return out
+    }
+
+    /// Runs decoder layers `layerRange` on the S new rows of each of B sequences.
+    ///   x     [B, S, D]  residual stream entering layer layerRange.lowerBound; updated in place
+    ///   cache keys/values of positions < cache.length for every layer in the range; the
+    ///         new rows' keys/values are appended and cache.length advances by S
+    /// The new rows sit at absolute positions cache.length ..< cache.length + S. Running the
+    /// layers in several calls (to stop at or resume from a layer) passes advance: false
+    /// to all but the last.
+    public func forward(_ x: Tensor, batch b: Int, layers layerRange: Range<Int>, cache: KVCache,
+                        hooks: DecoderHooks = DecoderHooks(), captured: CapturedStates? = nil, advance: Bool = true) {
+        let c = config, d = c.hiddenSize, hd = c.headDim, kvd = kvDim, qd = c.heads * hd
+        let s = x.count / (b * d), rows = b * s
+        let past = cache.length
+        precondition(past + s <= cache.capacity, "KV cache capacity \(cache.capacity) exceeded")
+        let ws = DecoderWorkspace(rows: rows, config: c, keyRows: past + s)
+        let scale = 1 / Float(hd).squareRoot()
+        for l in layerRange {
+            let layer = layers[l]
+            if let rn = hooks.residualNoise, rn.layer == l { addAtPositions(rn.noise, to: x.data, batch: b, rows: s, dim: d, past: past, positions: rn.positions) }
+            rmsNorm(x.data, rows: rows, dim: d, weight: layer.inputNorm.data, eps: c.rmsNormEps, into: ws.normed.data)
+            layer.q(ws.normed.data, rows: rows, into: ws.q.data)
+            layer.k(ws.normed.data, rows: rows, into: ws.k.data)
+            layer.v(ws.normed.data, rows: rows, into: ws.v.data)
+            if let kn = hooks.kvNoise, kn.layer == l {
+                if let nk = kn.k { addAtPositions(nk, to: ws.k.data, batch: b, rows: s, dim: kvd, past: past, positions: kn.positions) }
+                if let nv = kn.v { addAtPositions(nv, to: ws.v.data, batch: b, rows: s, dim: kvd, past: past, positions: kn.positions) }
+            }
+            if let captured, hooks.captureKV.contains(l) {
+                captured.keys[l] = Tensor(shape: [b, s, kvd], values: ws.k.array)
+                captured.values[l] = Tensor(shape: [b, s, kvd], values: ws.v.array)
+            }
+            rope.apply(ws.q.data, rows: rows, heads: c.heads, ld: qd, firstPosition: past, batchRows: s)
+            rope.apply(ws.k.data, rows: rows, heads: c.kvHeads, ld: kvd, firstPosition: past, batchRows: s)
+            let kc = cache.keys[l], vc = cache.values[l]
+            for bi in 0..<b {
+                let base = bi * cache.capacity * kvd
+                (kc.data + base + past * kvd).update(from: ws.k.data + bi * s * kvd, count: s * kvd)
+                (vc.data + base + past * kvd).update(from: ws.v.data + bi * s * kvd, count: s * kvd)
+                multiHeadAttention(q: ws.q.data + bi * s * qd, qLd: qd, rows: s, heads: c.heads, kvHeads: c.kvHeads, headDim: hd,
+                                   keys: kc.data + base, values: vc.data + base, kvLd: kvd, keyRows: past + s,
+                                   firstQueryPosition: past, causal: true, scale: scale,
+                                   scores: ws.scores.data, out: ws.attn.data + bi * s * qd, outLd: qd)
+            }
+            layer.o(ws.attn.data, rows: rows, into: x.data, accumulate: true)
+            rmsNorm(x.data, rows: rows, dim: d, weight: layer.postAttentionNorm.data, eps: c.rmsNormEps, into: ws.normed.data)
+            layer.gate(ws.normed.data, rows: rows, into: ws.gate.data)
+            layer.up(ws.normed.data, rows: rows, into: ws.up.data)
+            gatedActivation(c.activation, gate: ws.gate.data, up: ws.up.data, count: rows * c.intermediateSize)
+            layer.down(ws.gate.data, rows: rows, into: x.data, accumulate: true)
+            if let st = hooks.steering, let u = st.vectors[l] {
+                for bi in 0..<b {
+                    let sc = st.scale(for: bi)
+                    for r in 0..<s where st.positions.contains(past + r, promptLength: hooks.promptLength) {
+                        addVector(u.data, into: x.data + (bi * s + r) * d, count: d, scale: sc)
+                    }
+                }
+            }
+            if let captured, hooks.captureResidual.contains(l) {
+                captured.residual[l] = Tensor(shape: [b, s, d], values: x.array)
+            }
+        }
+        if advance { cache.length = past + s }
+    }
+
+    /// noise [B, P, dim] added to rows whose absolute position is positions[p].
+    private func addAtPositions(_ noise: Tensor, to buf: UnsafeMutablePointer<Float>, batch b: Int, rows s: Int, dim: Int, past: Int, positions: [Int]) {
+        let p = positions.count
+        for bi in 0..<b {
+            for (pi, pos) in positions.enumerated() where pos >= past && pos < past + s {
+                addVector(noise.data + (bi * p + pi) * dim, into: buf + (bi * s + pos - past) * dim, count: dim)
+            }
+        }
+    }
+
+    /// Logits of one residual row: lm_head(RMSNorm(h)). h [D] -> [V]
+    public func logits(ofResidual h: UnsafePointer<Float>, count n: Int = 1, into out: UnsafeMutablePointer<Float>) {
+        let d = config.hiddenSize
+        let normed = Tensor(zeros: [n, d])
+        rmsNorm(h, rows: n, dim: d, weight: finalNorm.data, eps: config.rmsNormEps, into: normed.data)
+        lmHead(normed.data, rows: n, into: out)
+    }
+}

@@ -1,0 +1,119 @@
+import AMPSCore
+import Foundation
+
+/// A `LlavaForConditionalGeneration` checkpoint folder, loaded for inference: config,
+/// weights (memory-mapped), tokenizer, image processor and the three networks.
+public final class LlavaModel: @unchecked Sendable {
+    public let folder: String
+    public let name: String
+    public let config: LlavaConfig
+    public let tokenizer: Tokenizer
+    public let imageProcessor: ImageProcessor
+    public let processor: ProcessorSettings
+    public let vision: CLIPVisionTower
+    public let projector: MultiModalProjector
+    public let decoder: LlamaDecoder
+    let weights: WeightStore
+
+    public init(folder: String) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+            throw AMPSError.file(folder, "model folder not found")
+        }
+        self.folder = folder
+        name = URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent
+        config = try LlavaConfig(path: folder + "/config.json")
+        tokenizer = try Tokenizer(path: folder + "/tokenizer.json")
+        imageProcessor = try ImageProcessor.load(folder: folder)
+        processor = try ProcessorSettings.load(folder: folder)
+        weights = try WeightStore(folder: folder)
+        let w = weights
+        let st = folder + "/model.safetensors"
+        guard let vp = w.prefix(among: ["vision_tower.vision_model.", "vision_tower.", "model.vision_tower.vision_model.", "model.vision_tower."],
+                                probe: "embeddings.class_embedding") else {
+            throw AMPSError.file(st, "no CLIP vision tower weights (vision_tower.*embeddings.class_embedding) found")
+        }
+        guard let pp = w.prefix(among: ["multi_modal_projector.", "model.multi_modal_projector."], probe: "linear_1.weight") else {
+            throw AMPSError.file(st, "no multi_modal_projector weights found")
+        }
+        guard let dp = w.prefix(among: ["language_model.model.", "model.language_model.", "model.language_model.model.", "language_model."],
+                                probe: "embed_tokens.weight") else {
+            throw AMPSError.file(st, "no language model weights (…embed_tokens.weight) found")
+        }
+        vision = try CLIPVisionTower(config: config.vision, weights: w, prefix: vp)
+        projector = try MultiModalProjector(weights: w, prefix: pp,
+                                            inFeatures: config.vision.hiddenSize * config.visionFeatureLayers.count,
+                                            outFeatures: config.text.hiddenSize,
+                                            activation: config.projectorActivation, bias: config.projectorBias)
+        let head = ["language_model.lm_head.weight", "lm_head.weight", "model.lm_head.weight"].first { w.has($0) }
+        if head == nil && !config.text.tieWordEmbeddings {
+            throw AMPSError.file(st, "tensor 'lm_head.weight' is missing (and tie_word_embeddings is false)")
+        }
+        decoder = try LlamaDecoder(config: config.text, weights: w, prefix: dp, lmHeadName: head)
+        let expected = processor.imageTokenCount(imageSize: config.vision.imageSize, config: config)
+        guard expected == config.imageTokenCount else {
+            throw AMPSError.file(folder + "/processor_config.json",
+                                 "expands <image> to \(expected) tokens but the vision tower yields \(config.imageTokenCount) features")
+        }
+    }
+
+    public var layerCount: Int { decoder.layerCount }
+    public var hiddenSize: Int { config.text.hiddenSize }
+    public var vocabSize: Int { config.text.vocabSize }
+
+    // MARK: inputs
+
+    /// Tokenizes `prompt` (with one `<image>` marker) and processes the image file.
+    public func prepare(prompt: String, imagePath: String) throws -> ModelInput {
+        try prepare(prompt: prompt, image: try RGBImage.load(path: imagePath), imageName: imagePath)
+    }
+
+    public func prepare(prompt: String, image: RGBImage, imageName: String) throws -> ModelInput {
+        let marker = processor.imageToken
+        let markers = prompt.components(separatedBy: marker).count - 1
+        guard markers == 1 else {
+            throw AMPSError.invalidInput(markers == 0
+                ? "prompt has no \(marker) marker; this is a vision model and needs one where the image goes"
+                : "prompt has \(markers) \(marker) markers but one image was given")
+        }
+        let pixels = try imageProcessor.pixelValues(image, expectedSize: config.vision.imageSize, path: imageName)
+        let n = config.imageTokenCount
+        let expanded = prompt.replacingOccurrences(of: marker, with: String(repeating: marker, count: n))
+        let ids = try tokenizer.encode(expanded)
+        let positions = ids.indices.filter { ids[$0] == config.imageTokenId }
+        guard positions.count == n else {
+            throw AMPSError.invalidInput("tokenizer.json: \(marker) became \(positions.count) image tokens (id \(config.imageTokenId)), expected \(n)")
+        }
+        if let bad = ids.first(where: { $0 < 0 || $0 >= vocabSize }) {
+            throw AMPSError.invalidInput("token id \(bad) is outside the model's vocabulary of \(vocabSize)")
+        }
+        return ModelInput(ids: ids, pixelValues: pixels, imagePositions: positions)
+    }
+
+    /// Projected image features: pixels [3, H, W] -> [imageTokens, D].
+    public func imageFeatures(_ pixels: Tensor) -> Tensor {
+        let c = config, dv = c.vision.hiddenSize
+        let batched = Tensor(borrowing: pixels.data, shape: [1] + pixels.shape, owner: pixels)
+        let states = vision.hiddenStates(batched, keep: Set(c.visionFeatureLayers))
+        let skip = c.featureSelect == .default ? 1 : 0
+        let n = c.vision.patchCount + 1 - skip
+        let k = c.visionFeatureLayers.count
+        let features = Tensor(zeros: [n, dv * k])
+        for (j, layer) in c.visionFeatureLayers.enumerated() {
+            let st = states[layer]!
+            for r in 0..<n { (features.data + r * dv * k + j * dv).update(from: st.data + (r + skip) * dv, count: dv) }
+        }
+        return projector(features)
+    }
+
+    /// Input embeddings with the image features in the image-token rows: [T, D].
+    public func embeddings(_ input: ModelInput) -> Tensor {
+        let x = decoder.embed(input.ids)
+        if let pv = input.pixelValues {
+            let f = imageFeatures(pv)
+            let d = hiddenSize
+            for (i, p) in input.imagePositions.enumerated() { (x.data + p * d).update(from: f.data + i * d, count: d) }
+        }
+        return x
+    }
+}

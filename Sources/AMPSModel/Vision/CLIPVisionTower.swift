@@ -1,0 +1,128 @@
+import AMPSCore
+import Foundation
+
+/// One CLIP encoder layer: pre-norm attention and MLP, both residual.
+struct CLIPEncoderLayer {
+    let norm1W: Tensor, norm1B: Tensor, norm2W: Tensor, norm2B: Tensor
+    let q: Linear, k: Linear, v: Linear, out: Linear
+    let fc1: Linear, fc2: Linear
+}
+
+/// The CLIP vision transformer of a LLaVA checkpoint (`vision_tower.*`).
+public final class CLIPVisionTower: @unchecked Sendable {
+    public let config: VisionConfig
+    let patchWeight: Tensor      // [hidden, 3*p*p] — the conv kernel, (c, ky, kx) flattened
+    let classEmbedding: Tensor   // [hidden]
+    let positionEmbedding: Tensor // [patches+1, hidden]
+    let preNormW: Tensor, preNormB: Tensor
+    let layers: [CLIPEncoderLayer]
+
+    init(config c: VisionConfig, weights w: WeightStore, prefix p: String) throws {
+        config = c
+        let d = c.hiddenSize, ps = c.patchSize
+        let conv = try w.tensor(p + "embeddings.patch_embedding.weight", shape: [d, 3, ps, ps])
+        patchWeight = Tensor(borrowing: conv.data, shape: [d, 3 * ps * ps], owner: conv)
+        classEmbedding = try w.tensor(p + "embeddings.class_embedding", shape: [d])
+        positionEmbedding = try w.tensor(p + "embeddings.position_embedding.weight", shape: [c.patchCount + 1, d])
+        preNormW = try w.tensor(p + "pre_layrnorm.weight", shape: [d])
+        preNormB = try w.tensor(p + "pre_layrnorm.bias", shape: [d])
+        func linear(_ name: String, _ o: Int, _ i: Int) throws -> Linear {
+            Linear(weight: try w.tensor(name + ".weight", shape: [o, i]), bias: try w.tensor(name + ".bias", shape: [o]))
+        }
+        layers = try (0..<c.layers).map { l in
+            let lp = p + "encoder.layers.\(l)."
+            return CLIPEncoderLayer(
+                norm1W: try w.tensor(lp + "layer_norm1.weight", shape: [d]), norm1B: try w.tensor(lp + "layer_norm1.bias", shape: [d]),
+                norm2W: try w.tensor(lp + "layer_norm2.weight", shape: [d]), norm2B: try w.tensor(lp + "layer_norm2.bias", shape: [d]),
+                q: try linear(lp + "self_attn.q_proj", d, d), k: try linear(lp + "self_attn.k_proj", d, d),
+                v: try linear(lp + "self_attn.v_proj", d, d), out: try linear(lp + "self_attn.out_proj", d, d),
+                fc1: try linear(lp + "mlp.fc1", c.intermediateSize, d), fc2: try linear(lp + "mlp.fc2", d, c.intermediateSize))
+        }
+    }
+
+    /// Hidden states of a batch of images, as transformers' `hidden_states` tuple:
+    /// index 0 is the embeddings after the pre-layernorm, index i the output of layer i.
+    /// Only indices in `keep` are returned; layers past the largest are not run.
+    ///   pixels [B, 3, H, W] -> each kept state [B, patches+1, hidden]
+    public func hiddenStates(_ pixels: Tensor, keep: Set<Int>) -> [Int: Tensor] {
+        let c = config, d = c.hiddenSize, ps = c.patchSize, side = c.patchesPerSide
+        let b = pixels.shape[0], t = c.patchCount + 1, rows = b * t
+        let h = c.imageSize
+        let x = Tensor(zeros: [b, t, d])
+        // Patch embedding as im2col + GEMM: patch (py, px) -> row [c, ky, kx].
+        let cols = Tensor(zeros: [side * side, 3 * ps * ps])
+        for bi in 0..<b {
+            let img = pixels.data + bi * 3 * h * h
+            for py in 0..<side {
+                for px in 0..<side {
+                    let row = cols.data + (py * side + px) * 3 * ps * ps
+                    for ch in 0..<3 {
+                        for ky in 0..<ps {
+                            for kx in 0..<ps {
+                                row[(ch * ps + ky) * ps + kx] = img[(ch * h + py * ps + ky) * h + px * ps + kx]
+                            }
+                        }
+                    }
+                }
+            }
+            let xb = x.data + bi * t * d
+            xb.update(from: classEmbedding.data, count: d)
+            BLAS.gemmNT(m: side * side, n: d, k: 3 * ps * ps, a: cols.data, lda: 3 * ps * ps,
+                        b: patchWeight.data, ldb: 3 * ps * ps, c: xb + d, ldc: d)
+            addVector(positionEmbedding.data, into: xb, count: t * d)
+        }
+        layerNorm(x.data, rows: rows, dim: d, weight: preNormW.data, bias: preNormB.data, eps: c.layerNormEps, into: x.data)
+        var result: [Int: Tensor] = [:]
+        if keep.contains(0) { result[0] = x.copy() }
+        let last = keep.max() ?? 0
+        guard last > 0 else { return result }
+        let hN = Tensor(zeros: [rows, d]), q = Tensor(zeros: [rows, d]), k = Tensor(zeros: [rows, d]), v = Tensor(zeros: [rows, d])
+        let attn = Tensor(zeros: [rows, d]), scores = Tensor(zeros: [t, t]), mlp = Tensor(zeros: [rows, c.intermediateSize])
+        let hd = d / c.heads
+        for (li, layer) in layers.prefix(last).enumerated() {
+            layerNorm(x.data, rows: rows, dim: d, weight: layer.norm1W.data, bias: layer.norm1B.data, eps: c.layerNormEps, into: hN.data)
+            layer.q(hN.data, rows: rows, into: q.data)
+            layer.k(hN.data, rows: rows, into: k.data)
+            layer.v(hN.data, rows: rows, into: v.data)
+            for bi in 0..<b {
+                let o = bi * t * d
+                multiHeadAttention(q: q.data + o, qLd: d, rows: t, heads: c.heads, kvHeads: c.heads, headDim: hd,
+                                   keys: k.data + o, values: v.data + o, kvLd: d, keyRows: t,
+                                   firstQueryPosition: 0, causal: false, scale: 1 / Float(hd).squareRoot(),
+                                   scores: scores.data, out: attn.data + o, outLd: d)
+            }
+            layer.out(attn.data, rows: rows, into: x.data, accumulate: true)
+            layerNorm(x.data, rows: rows, dim: d, weight: layer.norm2W.data, bias: layer.norm2B.data, eps: c.layerNormEps, into: hN.data)
+            layer.fc1(hN.data, rows: rows, into: mlp.data)
+            c.activation.apply(mlp.data, count: mlp.count)
+            layer.fc2(mlp.data, rows: rows, into: x.data, accumulate: true)
+            if keep.contains(li + 1) { result[li + 1] = x.copy() }
+        }
+        return result
+    }
+}
+
+/// `multi_modal_projector`: linear, activation, linear.
+public struct MultiModalProjector: @unchecked Sendable {
+    let linear1: Linear, linear2: Linear
+    let activation: Activation
+
+    init(weights w: WeightStore, prefix p: String, inFeatures: Int, outFeatures: Int, activation: Activation, bias: Bool) throws {
+        self.activation = activation
+        linear1 = Linear(weight: try w.tensor(p + "linear_1.weight", shape: [outFeatures, inFeatures]),
+                         bias: bias ? try w.tensor(p + "linear_1.bias", shape: [outFeatures]) : nil)
+        linear2 = Linear(weight: try w.tensor(p + "linear_2.weight", shape: [outFeatures, outFeatures]),
+                         bias: bias ? try w.tensor(p + "linear_2.bias", shape: [outFeatures]) : nil)
+    }
+
+    /// features [N, inFeatures] -> [N, outFeatures]
+    func callAsFunction(_ features: Tensor) -> Tensor {
+        let n = features.shape[0]
+        let h = Tensor(zeros: [n, linear1.outFeatures])
+        linear1(features.data, rows: n, into: h.data)
+        activation.apply(h.data, count: h.count)
+        let out = Tensor(zeros: [n, linear2.outFeatures])
+        linear2(h.data, rows: n, into: out.data)
+        return out
+    }
+}

@@ -1,0 +1,61 @@
+import AMPSCore
+import AMPSModel
+import ArgumentParser
+import Foundation
+
+@main
+struct AMPSCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "amps",
+        abstract: "Inspect and steer the modality preference of multimodal LLMs (AMPS).",
+        subcommands: [ForwardCommand.self, GenerateCommand.self],
+        defaultSubcommand: ForwardCommand.self)
+}
+
+/// Options every command that loads a model shares.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer.json, processor config).")
+    var model: String = DefaultPaths.model
+
+    @Option(name: .long, help: "OpenBLAS threads (default: all cores).")
+    var threads: Int?
+
+    func load() throws -> LlavaModel {
+        if let threads {
+            guard threads >= 1 else { throw AMPSError.invalidInput("--threads must be at least 1 (got \(threads))") }
+            BLAS.threadCount = threads
+        }
+        return try LlavaModel(folder: model)
+    }
+}
+
+/// Where the shipped default model and data live: next to the working directory when
+/// run from the repository, else found relative to the executable (.build/<config>/amps).
+enum DefaultPaths {
+    static var root: String {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: "samples/model/config.json") { return "." }
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            if fm.fileExists(atPath: url.appendingPathComponent("samples/model/config.json").path) { return url.path }
+            url.deleteLastPathComponent()
+        }
+        return "."
+    }
+    static var model: String { root + "/samples/model" }
+    static var data: String { root + "/samples/data/test.jsonl" }
+}
+
+/// Runs `body`, turning the engine's errors into one line on stderr and exit status 1.
+func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let e as AMPSError {
+        FileHandle.standardError.write(Data("amps: \(e.description)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+func writeJSON(_ object: Any) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    FileHandle.standardOutput.write(data)
+    FileHandle.standardOutput.write(Data("\n".utf8))
+}
