@@ -29,8 +29,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "AMPSCoreTests", dependencies: ["AMPSCore"]),
-        .testTarget(name: "AMPSTerminalTests", dependencies: ["AMPSTerminal"]),
-        .testTarget(name: "AMPSModelTests", dependencies: ["AMPSModel"]),
+        .testTarget(name: "AMPSTerminalTests", dependencies: ["AMPSTerminal"], exclude: ["Snapshots"]),
+        .testTarget(name: "AMPSModelTests", dependencies: ["AMPSModel"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -41,7 +41,7 @@ public struct JSONObject: @unchecked Sendable {
 
     public func int(_ key: String) throws -> Int {
         guard let v = raw[key], !(v is NSNull) else { throw fail(key, "is missing") }
-        guard let n = v as? NSNumber, !(v is Bool), n.doubleValue == n.doubleValue.rounded() else { throw fail(key, "must be an integer") }
+        guard let n = v as? NSNumber, n.doubleValue == n.doubleValue.rounded() else { throw fail(key, "must be an integer") }
         return n.intValue
     }
 
@@ -49,7 +49,7 @@ public struct JSONObject: @unchecked Sendable {
 
     public func double(_ key: String) throws -> Double {
         guard let v = raw[key], !(v is NSNull) else { throw fail(key, "is missing") }
-        guard let n = v as? NSNumber, !(v is Bool) else { throw fail(key, "must be a number") }
+        guard let n = v as? NSNumber else { throw fail(key, "must be a number") }
         return n.doubleValue
     }
 

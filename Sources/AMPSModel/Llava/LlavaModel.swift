@@ -14,6 +14,8 @@ public final class LlavaModel: @unchecked Sendable {
     public let projector: MultiModalProjector
     public let decoder: LlamaDecoder
     let weights: WeightStore
+    /// End-of-sequence ids: generation_config.json's when present, else text_config's.
+    public let eosTokenIds: Set<Int>
 
     public init(folder: String) throws {
         var isDir: ObjCBool = false
@@ -39,6 +41,13 @@ public final class LlavaModel: @unchecked Sendable {
         guard let dp = w.prefix(among: ["language_model.model.", "model.language_model.", "model.language_model.model.", "language_model."],
                                 probe: "embed_tokens.weight") else {
             throw AMPSError.file(st, "no language model weights (…embed_tokens.weight) found")
+        }
+        let gen = folder + "/generation_config.json"
+        if FileManager.default.fileExists(atPath: gen), let g = try? JSONObject.load(gen), g.has("eos_token_id") {
+            if let many = g.raw["eos_token_id"] as? [NSNumber] { eosTokenIds = Set(many.map(\.intValue)) }
+            else { eosTokenIds = [try g.int("eos_token_id")] }
+        } else {
+            eosTokenIds = Set(config.text.eosTokenIds)
         }
         vision = try CLIPVisionTower(config: config.vision, weights: w, prefix: vp)
         projector = try MultiModalProjector(weights: w, prefix: pp,
@@ -88,6 +97,14 @@ public final class LlavaModel: @unchecked Sendable {
             throw AMPSError.invalidInput("token id \(bad) is outside the model's vocabulary of \(vocabSize)")
         }
         return ModelInput(ids: ids, pixelValues: pixels, imagePositions: positions)
+    }
+
+    /// Token ids of a text with image markers expanded, without the post-processor's
+    /// special tokens — used to locate spans (e.g. the text context) inside a prompt.
+    public func encodeFragment(_ text: String) throws -> [Int] {
+        let marker = processor.imageToken
+        let expanded = text.replacingOccurrences(of: marker, with: String(repeating: marker, count: config.imageTokenCount))
+        return try tokenizer.encode(expanded, addSpecialTokens: false)
     }
 
     /// Projected image features: pixels [3, H, W] -> [imageTokens, D].

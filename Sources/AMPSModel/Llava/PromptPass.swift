@@ -118,7 +118,7 @@ extension LlavaModel {
         let logits = Tensor(zeros: [vocabSize])
         decoder.logits(ofResidual: x.data + (t - 1) * d, into: logits.data)
         var out: [Int] = []
-        let eos = Set(config.text.eosTokenIds)
+        let eos = eosTokenIds
         let step = Tensor(zeros: [1, 1, d])
         while out.count < maxNewTokens {
             let next = argmax(logits)

@@ -90,6 +90,12 @@ public final class Tokenizer: @unchecked Sendable {
         return model.id(for: token)
     }
 
+    /// How many tokens the post-processor puts before the sequence (e.g. 1 for "<s> $A").
+    public var specialPrefixCount: Int {
+        if case let .template(prefix, _) = postProcessor { return prefix.count }
+        return 0
+    }
+
     public func isSpecial(_ id: Int) -> Bool { addedById[id]?.special ?? false }
 
     /// Text of `ids`: with no decoder, `tokenizers` joins the tokens with single spaces.

@@ -1,0 +1,112 @@
+import AMPSCore
+import AMPSModel
+import Foundation
+
+/// How the Monte Carlo perturbation behind the Modality Contribution Score is drawn.
+public struct PerturbationSettings: Sendable, Equatable {
+    /// Where the noise goes.
+    public enum Target: String, Sendable, CaseIterable {
+        case kv          // K and V (k_proj / v_proj outputs) of the modality's positions at layer l
+        case residual    // the residual stream entering layer l at those positions
+    }
+    public var target: Target = .kv
+    public var samples: Int = 32
+    public var sigmaScale: Double = 1
+    public var functional: Functional = .crossEntropy
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    public func validate() throws {
+        guard samples >= 2 else { throw AMPSError.invalidInput("N (Monte Carlo samples) must be at least 2 (got \(samples))") }
+        guard sigmaScale.isFinite, sigmaScale > 0 else { throw AMPSError.invalidInput("sigma scale must be a positive finite number (got \(sigmaScale))") }
+    }
+}
+
+/// MCS of both modalities at one layer.
+public struct LayerContribution: Sendable, Equatable {
+    public let layer: Int
+    public let vision: FunctionalEntropy
+    public let text: FunctionalEntropy
+
+    public func score(_ m: Modality) -> FunctionalEntropy { m == .vision ? vision : text }
+
+    /// MCR = MCS_vision / (MCS_vision + MCS_text); nil when neither modality moves the output.
+    public var ratio: Double? {
+        let s = vision.value + text.value
+        return s > 0 ? vision.value / s : nil
+    }
+}
+
+/// The per-layer MCS map of one probe.
+public struct ContributionMap: Sendable, Equatable {
+    public var layers: [LayerContribution]
+
+    /// Instance-level MCR over a layer window: summed MCS of each modality, then the ratio.
+    public func ratio(window: ClosedRange<Int>) -> Double? {
+        let inWindow = layers.filter { window.contains($0.layer) }
+        let v = inWindow.map(\.vision.value).reduce(0, +), t = inWindow.map(\.text.value).reduce(0, +)
+        return v + t > 0 ? v / (v + t) : nil
+    }
+}
+
+/// Modality Contribution Score: functional entropy of the answer under Gaussian
+/// perturbation of one modality's internal states at one layer.
+public enum ModalityContribution {
+    /// The noise for one (probe, layer, modality): deterministic from the settings' seed.
+    /// Returns [N, P, F] tensors (K and V for .kv; one residual tensor for .residual).
+    public static func noise(pass: PromptPass, probe: Probe, layer: Int, modality: Modality,
+                             settings: PerturbationSettings) -> [String: Tensor] {
+        let positions = probe.positions(of: modality)
+        let base = [probe.instance.id, probe.order.rawValue, probe.instruction.rawValue, "\(layer)", modality.rawValue]
+        func draw(_ states: Tensor, _ tag: String) -> Tensor {
+            let sigma = featureStd(states, positions: positions).map { $0 * Float(settings.sigmaScale) }
+            var g = NoiseGenerator(seed: NoiseGenerator.seed(settings.seed, (base + [tag]).joined(separator: "/")))
+            return g.noise(samples: settings.samples, positions: positions.count, sigma: sigma)
+        }
+        switch settings.target {
+        case .kv: return ["k": draw(pass.keys[layer], "k"), "v": draw(pass.values[layer], "v")]
+        case .residual: return ["r": draw(pass.layerInputs[layer], "r")]
+        }
+    }
+
+    /// The N values of the functional for one (layer, modality).
+    public static func functionalSamples(model: LlavaModel, pass: PromptPass, probe: Probe, layer: Int, modality: Modality,
+                                         settings: PerturbationSettings) throws -> [Double] {
+        let positions = probe.positions(of: modality)
+        guard !positions.isEmpty else { throw AMPSError.invalidInput("instance \(probe.instance.id): no \(modality.rawValue) positions to perturb") }
+        let n = noise(pass: pass, probe: probe, layer: layer, modality: modality, settings: settings)
+        let logits: Tensor
+        switch settings.target {
+        case .kv: logits = model.logitsWithKVNoise(pass, layer: layer, positions: positions, k: n["k"], v: n["v"])
+        case .residual: logits = model.logitsWithResidualNoise(pass, layer: layer, positions: positions, noise: n["r"]!)
+        }
+        guard logits.allFinite else {
+            throw AMPSError.numerical("instance \(probe.instance.id), layer \(layer), \(modality.rawValue): perturbed logits contain NaN or infinity")
+        }
+        let clean = probe.answer(pass.logits).triple
+        return (0..<settings.samples).map { settings.functional.evaluate(clean: clean, perturbed: probe.answer(logits, row: $0).triple) }
+    }
+
+    public static func layer(model: LlavaModel, pass: PromptPass, probe: Probe, layer: Int,
+                             settings: PerturbationSettings) throws -> LayerContribution {
+        try settings.validate()
+        let v = try FunctionalEntropy(samples: functionalSamples(model: model, pass: pass, probe: probe, layer: layer, modality: .vision, settings: settings))
+        let t = try FunctionalEntropy(samples: functionalSamples(model: model, pass: pass, probe: probe, layer: layer, modality: .text, settings: settings))
+        return LayerContribution(layer: layer, vision: v, text: t)
+    }
+
+    /// The whole map, layer by layer; `progress` sees each finished layer and may stop
+    /// the computation by returning false (then the partial map is returned).
+    public static func map(model: LlavaModel, pass: PromptPass, probe: Probe, layers: [Int]? = nil,
+                           settings: PerturbationSettings,
+                           progress: (LayerContribution) -> Bool = { _ in true }) throws -> ContributionMap {
+        var out: [LayerContribution] = []
+        for l in layers ?? Array(0..<model.layerCount) {
+            let c = try layer(model: model, pass: pass, probe: probe, layer: l, settings: settings)
+            out.append(c)
+            if !progress(c) { break }
+        }
+        return ContributionMap(layers: out)
+    }
+}
