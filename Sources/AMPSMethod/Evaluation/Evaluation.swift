@@ -1,0 +1,146 @@
+import AMPSCore
+import AMPSModel
+import Foundation
+
+/// What `amps eval` runs.
+public struct EvaluationSettings: Sendable {
+    public var uniformAlphas: [Double]
+    /// The global strength the adaptive modes scale.
+    public var alpha: Double
+    public var window: ClosedRange<Int>
+    public var perturbation = PerturbationSettings()
+    public var lastTokenOnly = false
+    public var orders: [OptionOrder] = OptionOrder.allCases
+    public var includeInstructions = true
+
+    public init(uniformAlphas: [Double], alpha: Double, window: ClosedRange<Int>) {
+        self.uniformAlphas = uniformAlphas; self.alpha = alpha; self.window = window
+    }
+}
+
+/// One method's answers over the split.
+public struct MethodResult: Sendable, Codable {
+    public var method: String
+    public var alpha: Double?
+    public var conflict = AnswerTally()
+    public var nonConflict = AnswerTally()
+    public var byTask: [String: AnswerTally] = [:]
+}
+
+/// One conflict probe's numbers, for the sensitivity-vs-MCR relation.
+public struct ProbeRecord: Sendable, Codable {
+    public var instance: String
+    public var task: String
+    public var order: String
+    public var mcr: Double?
+    public var ampsFactor: Double?
+    public var learnedFactor: Double?
+    public var alphaFlip: Double?
+    public var alphaCollapse: Double?
+    public var unsteered: String
+}
+
+public struct EvaluationReport: Sendable, Codable {
+    public var model: String
+    public var data: String
+    public var conflictProbes: Int
+    public var nonConflictProbes: Int
+    public var window: [Int]
+    public var alpha: Double
+    public var samples: Int
+    public var methods: [MethodResult]
+    public var probes: [ProbeRecord]
+
+    public var baseline: Double? { methods.first { $0.method == "none" }?.conflict.visionRatio }
+
+    /// MCR against alpha_flip over conflict probes that flip within the grid.
+    public var sensitivityVsMCR: Correlation {
+        let pairs = probes.compactMap { p -> (Double, Double)? in
+            guard let m = p.mcr, let f = p.alphaFlip else { return nil }
+            return (m, f)
+        }
+        return Correlation(pairs.map(\.0), pairs.map(\.1))
+    }
+}
+
+public enum Evaluation {
+    public static func run(model: LlavaModel, template: PromptTemplate, instances: [Instance], resources: SteeringResources,
+                           settings: EvaluationSettings, dataName: String,
+                           progress: (Int, Int) -> Void = { _, _ in }) throws -> EvaluationReport {
+        try settings.perturbation.validate()
+        guard settings.alpha.isFinite, settings.uniformAlphas.allSatisfy(\.isFinite) else {
+            throw AMPSError.invalidInput("alpha values must be finite")
+        }
+        let uniformGrid = Array(Set([0] + settings.uniformAlphas)).sorted()
+        var results: [String: MethodResult] = [:]
+        var order: [String] = []
+        func record(_ method: String, alpha: Double?, _ c: AnswerClass, _ inst: Instance) {
+            if results[method] == nil { results[method] = MethodResult(method: method, alpha: alpha); order.append(method) }
+            if inst.isConflict {
+                results[method]!.conflict.add(c)
+                results[method]!.byTask[inst.task, default: AnswerTally()].add(c)
+            } else {
+                results[method]!.nonConflict.add(c)
+            }
+        }
+        var probes: [ProbeRecord] = []
+        var nConflict = 0, nOther = 0
+        let total = instances.count * settings.orders.count
+        var done = 0
+        for inst in instances {
+            for o in settings.orders {
+                let probe = try Probe(model: model, template: template, instance: inst, order: o, instruction: .none)
+                let pass = model.run(probe.input)
+                guard pass.logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): logits contain NaN or infinity") }
+                let base = probe.answer(pass.logits).argmaxClass
+                record("none", alpha: nil, base, inst)
+                if settings.includeInstructions {
+                    for ins in [Instruction.vision, .text] {
+                        let p = try Probe(model: model, template: template, instance: inst, order: o, instruction: ins)
+                        record("instruction:\(ins.rawValue)", alpha: nil, p.answer(model.run(p.input).logits).argmaxClass, inst)
+                    }
+                }
+                let curve = try SensitivityCurve.compute(model: model, pass: pass, probe: probe, vectors: resources.vectors,
+                                                         window: settings.window, alphas: uniformGrid, lastTokenOnly: settings.lastTokenOnly)
+                for (a, ans) in zip(curve.alphas, curve.answers) where a != 0 || settings.uniformAlphas.contains(0) {
+                    record(String(format: "uniform@%g", a), alpha: a, ans.argmaxClass, inst)
+                }
+                var mcr: Double?? = nil
+                var adaptive: [(String, Double)] = []
+                if resources.scaling != nil {
+                    let r = try AdaptiveSteering.windowRatio(model: model, pass: pass, probe: probe, window: settings.window, settings: settings.perturbation).ratio
+                    mcr = .some(r)
+                    adaptive.append(("amps", try AdaptiveSteering.factor(mode: .amps, model: model, pass: pass, probe: probe, window: settings.window,
+                                                                         resources: resources, settings: settings.perturbation, mcr: r)))
+                }
+                if resources.scaler != nil {
+                    adaptive.append(("learned", try AdaptiveSteering.factor(mode: .learned, model: model, pass: pass, probe: probe, window: settings.window,
+                                                                            resources: resources, settings: settings.perturbation)))
+                }
+                if !adaptive.isEmpty {
+                    let scales = adaptive.map { Float(settings.alpha * $0.1) }
+                    let st = resources.vectors.steering(window: settings.window, scales: scales, lastTokenOnly: settings.lastTokenOnly, promptLength: pass.length)
+                    let logits = model.logitsWithSteering(pass, steering: st, batch: scales.count)
+                    guard logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): steered logits contain NaN or infinity") }
+                    for (i, (name, _)) in adaptive.enumerated() {
+                        record(String(format: "%@@%g", name, settings.alpha), alpha: settings.alpha, probe.answer(logits, row: i).argmaxClass, inst)
+                    }
+                }
+                if inst.isConflict {
+                    nConflict += 1
+                    probes.append(ProbeRecord(instance: inst.id, task: inst.task, order: o.rawValue, mcr: mcr ?? nil,
+                                              ampsFactor: adaptive.first { $0.0 == "amps" }?.1,
+                                              learnedFactor: adaptive.first { $0.0 == "learned" }?.1,
+                                              alphaFlip: curve.alphaFlip, alphaCollapse: curve.alphaCollapse, unsteered: base.rawValue))
+                } else {
+                    nOther += 1
+                }
+                done += 1
+                progress(done, total)
+            }
+        }
+        return EvaluationReport(model: model.name, data: dataName, conflictProbes: nConflict, nonConflictProbes: nOther,
+                                window: Array(settings.window), alpha: settings.alpha, samples: settings.perturbation.samples,
+                                methods: order.compactMap { results[$0] }, probes: probes)
+    }
+}

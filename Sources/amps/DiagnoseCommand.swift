@@ -1,0 +1,169 @@
+import AMPSCore
+import AMPSMethod
+import AMPSModel
+import ArgumentParser
+import Foundation
+
+struct DiagnoseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diagnose",
+        abstract: "One instance: the per-layer MCS map, MCR, steering sensitivity curve and steered answers.")
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var method: MethodOptions
+
+    @Option(name: .long, help: "image_id of the instance.")
+    var instance: String
+
+    @Option(name: .long, help: "Option order: vision-first (A = vision answer) or text-first.")
+    var order: String = "vision-first"
+
+    @Option(name: .long, help: "Instruction line: none, vision or text.")
+    var instruction: String = "none"
+
+    @Option(name: .long, help: "Steering strength for the steered answers (default: the fitted one, else 2).")
+    var alpha: Double?
+
+    @Option(name: .customLong("alpha-max"), help: "Largest alpha of the sensitivity grid.")
+    var alphaMax: Double = 8
+
+    @Option(name: .customLong("alpha-steps"), help: "Steps of the sensitivity grid.")
+    var alphaSteps: Int = 16
+
+    @Option(name: .customLong("dump-noise"), help: "Write every noise sample used to this .safetensors file (for the PyTorch reference).")
+    var dumpNoise: String?
+
+    @Flag(name: .long, help: "JSON output.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors {
+            let m = try model.load()
+            let set = try method.instances()
+            let inst = try set.instance(id: instance)
+            guard let o = OptionOrder(rawValue: order) else { throw AMPSError.invalidInput("--order must be vision-first or text-first (got '\(order)')") }
+            guard let ins = Instruction(rawValue: instruction) else { throw AMPSError.invalidInput("--instruction must be none, vision or text (got '\(instruction)')") }
+            guard alphaMax.isFinite, alphaMax > 0, alphaSteps >= 1 else { throw AMPSError.invalidInput("--alpha-max must be positive and finite, --alpha-steps at least 1") }
+            if let alpha, !alpha.isFinite { throw AMPSError.invalidInput("--alpha must be finite") }
+            let settings = try method.perturbation()
+            let probe = try Probe(model: m, template: try method.template(m), instance: inst, order: o, instruction: ins, textSpan: try method.span())
+            let pass = m.run(probe.input)
+            guard pass.logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): logits contain NaN or infinity") }
+            let clean = probe.answer(pass.logits)
+            let bar = ProgressBar(label: "MCS")
+            var done = 0
+            let map = try ModalityContribution.map(model: m, pass: pass, probe: probe, settings: settings) { _ in
+                done += 1; bar.update(done, m.layerCount); return true
+            }
+            if let dumpNoise {
+                var tensors: [String: Tensor] = [:]
+                for l in 0..<m.layerCount {
+                    for mod in Modality.allCases {
+                        for (k, t) in ModalityContribution.noise(pass: pass, probe: probe, layer: l, modality: mod, settings: settings) {
+                            tensors["noise.\(mod.rawValue).\(l).\(k)"] = t
+                        }
+                    }
+                }
+                try SafeTensorsWriter.write(tensors, metadata: [
+                    "prompt": probe.prompt, "image": inst.imagePath, "instance": inst.id, "target": settings.target.rawValue,
+                    "functional": settings.functional.rawValue, "samples": "\(settings.samples)",
+                    "vision_positions": probe.visionPositions.map(String.init).joined(separator: ","),
+                    "text_positions": probe.textPositions.map(String.init).joined(separator: ","),
+                    "answer_ids": "\(probe.answerA),\(probe.answerB)", "order": o.rawValue,
+                ], to: dumpNoise)
+            }
+            let window = try method.layerWindow(m)
+            var resources: SteeringResources?
+            var curve: SensitivityCurve?
+            var steered: [(String, Double, AnswerDistribution)] = []
+            let vpath = method.artifact(method.vectors, "steering_vectors.safetensors", model: m)
+            if FileManager.default.fileExists(atPath: vpath) || method.vectors != nil {
+                let r = try method.resources(m)
+                resources = r
+                curve = try SensitivityCurve.compute(model: m, pass: pass, probe: probe, vectors: r.vectors, window: window,
+                                                     alphas: SensitivityCurve.grid(max: alphaMax, steps: alphaSteps), lastTokenOnly: method.lastTokenOnly)
+                let sp = method.artifact(method.scaling, "scaling.json", model: m)
+                let a = try alpha ?? (FileManager.default.fileExists(atPath: sp) ? ScalingFit.loadRule(path: sp).alpha : 2)
+                for mode in [SteeringMode.uniform, .amps, .learned] {
+                    if mode == .amps && r.scaling == nil || mode == .learned && r.scaler == nil { continue }
+                    let f = try AdaptiveSteering.factor(mode: mode, model: m, pass: pass, probe: probe, window: window, resources: r,
+                                                        settings: settings, mcr: mode == .amps ? .some(map.ratio(window: window)) : nil)
+                    let st = r.vectors.steering(window: window, scales: [Float(a * f)], lastTokenOnly: method.lastTokenOnly, promptLength: pass.length)
+                    let logits = m.logitsWithSteering(pass, steering: st, batch: 1)
+                    guard logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): steered logits contain NaN or infinity") }
+                    steered.append((mode.rawValue, a * f, probe.answer(logits)))
+                }
+            }
+            if json {
+                try writeJSON(DiagnosisJSON.object(instance: inst, probe: probe, clean: clean, map: map, window: window,
+                                                   curve: curve, steered: steered, settings: settings))
+            } else {
+                print(DiagnosisJSON.text(instance: inst, probe: probe, clean: clean, map: map, window: window, curve: curve,
+                                         steered: steered, settings: settings, hasVectors: resources != nil))
+            }
+        }
+    }
+}
+
+/// Diagnosis output, as JSON and as text.
+enum DiagnosisJSON {
+    static func answer(_ a: AnswerDistribution) -> [String: Any] {
+        ["p_vision": a.pVision, "p_text": a.pText, "p_other": a.pOther, "answer": a.argmaxClass.rawValue, "top_token_id": a.topTokenId]
+    }
+
+    static func object(instance i: Instance, probe: Probe, clean: AnswerDistribution, map: ContributionMap, window: ClosedRange<Int>,
+                       curve: SensitivityCurve?, steered: [(String, Double, AnswerDistribution)], settings: PerturbationSettings) -> [String: Any] {
+        var o: [String: Any] = [
+            "instance": i.id, "task": i.task, "kind": i.kind.rawValue, "order": probe.order.rawValue, "instruction": probe.instruction.rawValue,
+            "prompt": probe.prompt, "answer_vision": i.answerVision, "answer_text": i.answerText,
+            "unsteered": answer(clean),
+            "settings": ["samples": settings.samples, "sigma_scale": settings.sigmaScale, "seed": settings.seed,
+                         "functional": settings.functional.rawValue, "target": settings.target.rawValue],
+            "window": [window.lowerBound, window.upperBound],
+            "mcr_window": jnum(map.ratio(window: window)),
+            "layers": map.layers.map { l -> [String: Any] in
+                ["layer": l.layer, "mcs_vision": l.vision.value, "mcs_vision_se": l.vision.standardError,
+                 "mcs_text": l.text.value, "mcs_text_se": l.text.standardError, "mcr": jnum(l.ratio)]
+            },
+        ]
+        if let curve {
+            o["sensitivity"] = ["alphas": curve.alphas, "points": curve.answers.map(answer),
+                                "alpha_flip": jnum(curve.alphaFlip), "alpha_collapse": jnum(curve.alphaCollapse)]
+        }
+        o["steered"] = steered.map { ["mode": $0.0, "alpha": $0.1, "answer": answer($0.2)] as [String: Any] }
+        return o
+    }
+
+    static func text(instance i: Instance, probe: Probe, clean: AnswerDistribution, map: ContributionMap, window: ClosedRange<Int>,
+                     curve: SensitivityCurve?, steered: [(String, Double, AnswerDistribution)], settings: PerturbationSettings, hasVectors: Bool) -> String {
+        var s: [String] = []
+        s.append("instance \(i.id)  task \(i.task)  \(i.kind.rawValue)  order \(probe.order.rawValue)  instruction \(probe.instruction.rawValue)")
+        s.append("question: \(i.question)   vision answer: \(i.answerVision)   text answer: \(i.answerText)")
+        s.append("context: \(i.context)")
+        s.append("unsteered: P(vision) \(fmt(clean.pVision))  P(text) \(fmt(clean.pText))  P(other) \(fmt(clean.pOther))  -> \(clean.argmaxClass.rawValue)")
+        s.append("")
+        s.append("MCS (functional entropy, \(settings.functional.rawValue), N=\(settings.samples), sigma x\(settings.sigmaScale), noise on \(settings.target.rawValue))")
+        s.append("layer   MCS_vision (±se)      MCS_text (±se)        MCR")
+        for l in map.layers {
+            let mark = window.contains(l.layer) ? " *" : ""
+            s.append(String(format: "%5d   ", l.layer) + "\(fmt(l.vision.value, "%.5f")) (±\(fmt(l.vision.standardError, "%.5f")))".rightPad(22)
+                     + "\(fmt(l.text.value, "%.5f")) (±\(fmt(l.text.standardError, "%.5f")))".rightPad(22) + fmt(l.ratio) + mark)
+        }
+        s.append("MCR over the steering window \(window.lowerBound)-\(window.upperBound) (*): \(fmt(map.ratio(window: window)))")
+        if let curve {
+            s.append("")
+            s.append("sensitivity (uniform steering on layers \(window.lowerBound)-\(window.upperBound))")
+            s.append("  alpha   P(vision)  P(text)  P(other)  answer")
+            for (a, p) in zip(curve.alphas, curve.answers) {
+                s.append(String(format: "%7.2f   %8.4f  %7.4f  %8.4f  ", a, p.pVision, p.pText, p.pOther) + p.argmaxClass.rawValue)
+            }
+            s.append("alpha_flip \(fmt(curve.alphaFlip, "%.2f"))   alpha_collapse \(fmt(curve.alphaCollapse, "%.2f"))")
+            for (mode, a, p) in steered {
+                s.append("\(mode.rightPad(8)) alpha \(fmt(a, "%.3f")): P(vision) \(fmt(p.pVision))  P(text) \(fmt(p.pText))  P(other) \(fmt(p.pOther))  -> \(p.argmaxClass.rawValue)")
+            }
+        } else if !hasVectors {
+            s.append("(no steering vectors: run `amps vectors` for the sensitivity curve)")
+        }
+        return s.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,109 @@
+import AMPSCore
+import AMPSMethod
+import AMPSModel
+import ArgumentParser
+import Foundation
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a split: no steering, the two instructions, uniform steering over an alpha grid, AMPS and the learned scaler.")
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var method: MethodOptions
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Uniform-steering alpha grid.")
+    var alphas: [Double] = [0.5, 1, 1.5, 2, 3, 4, 6]
+
+    @Option(name: .long, help: "Strength the adaptive modes scale (default: the one the rule was fitted at).")
+    var alpha: Double?
+
+    @Option(name: .long, help: "Use at most this many instances.")
+    var limit: Int?
+
+    @Flag(name: .long, help: "Only conflict instances.")
+    var conflictsOnly = false
+
+    @Flag(name: .customLong("by-task"), help: "Also print the vision ratio per task.")
+    var byTask = false
+
+    @Flag(name: .long, help: "JSON output (the whole report, with per-probe records).")
+    var json = false
+
+    @Flag(name: .long, help: "CSV output (one row per method).")
+    var csv = false
+
+    func run() throws {
+        try reportingErrors {
+            let m = try model.load()
+            var set = try method.instances().instances
+            if conflictsOnly { set = set.filter(\.isConflict) }
+            if let limit { set = Array(set.prefix(max(0, limit))) }
+            guard !set.isEmpty else { throw AMPSError.invalidInput("no instances to evaluate") }
+            let resources = try method.resources(m)
+            var fittedAlpha: Double?
+            var window = try method.layerWindow(m)
+            let sp = method.artifact(method.scaling, "scaling.json", model: m)
+            if resources.scaling != nil {
+                let rule = try ScalingFit.loadRule(path: sp)
+                fittedAlpha = rule.alpha
+                if method.window == nil { window = rule.window }
+            }
+            let a = alpha ?? fittedAlpha ?? 2
+            var settings = EvaluationSettings(uniformAlphas: alphas, alpha: a, window: window)
+            settings.perturbation = try method.perturbation()
+            settings.lastTokenOnly = method.lastTokenOnly
+            let bar = ProgressBar(label: "eval")
+            let report = try Evaluation.run(model: m, template: try method.template(m), instances: set, resources: resources,
+                                            settings: settings, dataName: method.data, progress: bar.update)
+            if json {
+                let enc = JSONEncoder()
+                enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+                enc.nonConformingFloatEncodingStrategy = .throw
+                FileHandle.standardOutput.write(try enc.encode(report))
+                print()
+            } else if csv {
+                print("method,alpha,vision_ratio,shift,text_ratio,collapse_rate,accuracy_non_conflict,vision,text,other")
+                for r in report.methods {
+                    let shift = zip(r.conflict.visionRatio, report.baseline)
+                    print([r.method, r.alpha.map { String($0) } ?? "", fmt(r.conflict.visionRatio, "%.4f"), fmt(shift, "%.4f"),
+                           fmt(r.conflict.textRatio, "%.4f"), fmt(r.conflict.collapseRate, "%.4f"), fmt(r.nonConflict.accuracy, "%.4f"),
+                           "\(r.conflict.vision)", "\(r.conflict.text)", "\(r.conflict.other)"].map { $0 == "n/a" ? "" : $0 }.joined(separator: ","))
+                }
+            } else {
+                print(EvaluationTable.render(report, byTask: byTask))
+            }
+        }
+    }
+}
+
+func zip(_ a: Double?, _ b: Double?) -> Double? {
+    guard let a, let b else { return nil }
+    return a - b
+}
+
+/// The plain-text table of an evaluation report.
+enum EvaluationTable {
+    static func render(_ r: EvaluationReport, byTask: Bool) -> String {
+        var lines: [String] = []
+        lines.append("model \(r.model)   data \(r.data)   conflict probes \(r.conflictProbes)   other probes \(r.nonConflictProbes)")
+        lines.append("window \(r.window.first ?? 0)-\(r.window.last ?? 0)   adaptive alpha \(r.alpha)   N \(r.samples)")
+        lines.append("method".rightPad(18) + "vision%".leftPad(9) + "shift".leftPad(8) + "collapse%".leftPad(11) + "acc(non-conf)%".leftPad(16))
+        for m in r.methods {
+            lines.append(m.method.rightPad(18) + pct(m.conflict.visionRatio).leftPad(9) + pct(zip(m.conflict.visionRatio, r.baseline)).leftPad(8)
+                         + pct(m.conflict.collapseRate).leftPad(11) + pct(m.nonConflict.accuracy).leftPad(16))
+        }
+        if byTask {
+            let tasks = Set(r.methods.flatMap { $0.byTask.keys }).sorted()
+            lines.append("")
+            lines.append("vision% by task".rightPad(18) + tasks.map { String($0.prefix(12)).leftPad(13) }.joined())
+            for m in r.methods {
+                lines.append(m.method.rightPad(18) + tasks.map { pct(m.byTask[$0]?.visionRatio).leftPad(13) }.joined())
+            }
+        }
+        let c = r.sensitivityVsMCR
+        lines.append("")
+        lines.append("sensitivity vs MCR (alpha_flip against MCR, \(c.count) probes that flip): Pearson \(fmt(c.pearson)), Spearman \(fmt(c.spearman))")
+        return lines.joined(separator: "\n")
+    }
+}

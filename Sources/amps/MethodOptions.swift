@@ -1,0 +1,135 @@
+import AMPSCore
+import AMPSMethod
+import AMPSModel
+import ArgumentParser
+import Foundation
+
+/// Options shared by the method commands (vectors, diagnose, fit, eval, inspect).
+struct MethodOptions: ParsableArguments {
+    @Option(name: .long, help: "Instances (MC²-format JSON Lines).")
+    var data: String = DefaultPaths.data
+
+    @Option(name: .customLong("prompt-file"), help: "Prompt template (default: prompt.json in the model folder).")
+    var promptFile: String?
+
+    @Option(name: .long, help: "Steering vectors (default: amps/steering_vectors.safetensors in the model folder).")
+    var vectors: String?
+
+    @Option(name: .long, help: "Fitted AMPS rule (default: amps/scaling.json in the model folder).")
+    var scaling: String?
+
+    @Option(name: .long, help: "Learned scaler (default: amps/scaler.safetensors in the model folder).")
+    var scaler: String?
+
+    @Option(name: .long, help: "Steering layer window, FIRST-LAST (default: the middle-to-late layers).")
+    var window: String?
+
+    @Option(name: [.customShort("n"), .long], help: "Monte Carlo samples per layer and modality (N >= 2).")
+    var samples: Int = 32
+
+    @Option(name: .long, help: "Noise scale: sigma = per-feature std of the perturbed states times this.")
+    var sigma: Double = 1
+
+    @Option(name: .long, help: "Seed of the Monte Carlo noise.")
+    var seed: UInt64 = 0
+
+    @Option(name: .long, help: "Functional of the perturbed answer: ce (cross-entropy, default), kl, p-clean.")
+    var functional: String = "ce"
+
+    @Option(name: .long, help: "Where the noise goes: kv (K and V of the modality's positions, default) or residual.")
+    var target: String = "kv"
+
+    @Option(name: .customLong("text-span"), help: "Text modality positions: context (default) or all-text.")
+    var textSpan: String = "context"
+
+    @Flag(name: .customLong("last-token-only"), help: "Steer only the last prompt token and generated tokens.")
+    var lastTokenOnly = false
+
+    func artifact(_ given: String?, _ name: String, model: LlavaModel) -> String { given ?? model.folder + "/amps/" + name }
+
+    func perturbation() throws -> PerturbationSettings {
+        var p = PerturbationSettings()
+        p.samples = samples
+        p.sigmaScale = sigma
+        p.seed = seed
+        guard let f = Functional(rawValue: functional) else { throw AMPSError.invalidInput("--functional must be ce, kl or p-clean (got '\(functional)')") }
+        p.functional = f
+        guard let t = PerturbationSettings.Target(rawValue: target) else { throw AMPSError.invalidInput("--target must be kv or residual (got '\(target)')") }
+        p.target = t
+        try p.validate()
+        return p
+    }
+
+    func span() throws -> Probe.TextSpan {
+        guard let s = Probe.TextSpan(rawValue: textSpan) else { throw AMPSError.invalidInput("--text-span must be context or all-text (got '\(textSpan)')") }
+        return s
+    }
+
+    func layerWindow(_ model: LlavaModel) throws -> ClosedRange<Int> {
+        guard let window else { return SteeringSettings.defaultWindow(layers: model.layerCount) }
+        let parts = window.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let w: ClosedRange<Int>
+        if parts.count == 1, let a = parts[0] { w = a...a }
+        else if parts.count == 2, let a = parts[0], let b = parts[1], a <= b { w = a...b }
+        else { throw AMPSError.invalidInput("--window must be FIRST-LAST, e.g. 3-5 (got '\(window)')") }
+        guard w.lowerBound >= 0, w.upperBound < model.layerCount else {
+            throw AMPSError.invalidInput("--window \(window) is outside the model's layers 0-\(model.layerCount - 1)")
+        }
+        return w
+    }
+
+    func template(_ model: LlavaModel) throws -> PromptTemplate {
+        try PromptTemplate.load(modelFolder: model.folder, override: promptFile)
+    }
+
+    func instances() throws -> InstanceSet { try InstanceSet.load(path: data) }
+
+    func steeringVectors(_ model: LlavaModel) throws -> SteeringVectorSet {
+        let path = artifact(vectors, "steering_vectors.safetensors", model: model)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw AMPSError.file(path, "steering vectors not found (make them with `amps vectors`)")
+        }
+        return try SteeringVectorSet.load(path: path, for: model)
+    }
+
+    /// Vectors plus whichever adaptive pieces exist (missing ones are simply absent).
+    func resources(_ model: LlavaModel, requireAdaptive: Bool = false) throws -> SteeringResources {
+        var r = SteeringResources(vectors: try steeringVectors(model))
+        let sp = artifact(scaling, "scaling.json", model: model)
+        if FileManager.default.fileExists(atPath: sp) { r.scaling = try ScalingFit.loadRule(path: sp).0 }
+        else if scaling != nil || requireAdaptive { throw AMPSError.file(sp, "scaling rule not found (make it with `amps fit`)") }
+        let lp = artifact(scaler, "scaler.safetensors", model: model)
+        if FileManager.default.fileExists(atPath: lp) { r.scaler = try LearnedScaler.load(path: lp, for: model) }
+        else if scaler != nil || requireAdaptive { throw AMPSError.file(lp, "learned scaler not found (make it with `amps fit`)") }
+        return r
+    }
+}
+
+/// A progress bar on stderr when stderr is a terminal; silent otherwise.
+struct ProgressBar {
+    let label: String
+    let enabled = isatty(2) != 0
+    func update(_ done: Int, _ total: Int) {
+        guard enabled, total > 0 else { return }
+        let width = 30, filled = width * done / total
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(done)/\(total)".utf8))
+        if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
+/// Formats a value that may be undefined; never prints NaN as a number.
+func fmt(_ v: Double?, _ f: String = "%.3f") -> String {
+    guard let v, v.isFinite else { return "n/a" }
+    return String(format: f, v)
+}
+
+func pct(_ v: Double?) -> String { fmt(v.map { $0 * 100 }, "%.1f") }
+
+/// JSON value for an optional double (null when missing or not finite).
+func jnum(_ v: Double?) -> Any { (v?.isFinite ?? false) ? v! : NSNull() }
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+    func rightPad(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
+}
