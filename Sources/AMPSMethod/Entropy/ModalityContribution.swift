@@ -42,6 +42,8 @@ public struct LayerContribution: Sendable, Equatable {
 public struct ContributionMap: Sendable, Equatable {
     public var layers: [LayerContribution]
 
+    public init(layers: [LayerContribution]) { self.layers = layers.sorted { $0.layer < $1.layer } }
+
     /// Instance-level MCR over a layer window: summed MCS of each modality, then the ratio.
     public func ratio(window: ClosedRange<Int>) -> Double? {
         let inWindow = layers.filter { window.contains($0.layer) }

@@ -1,0 +1,67 @@
+import AMPSCore
+import AMPSMethod
+import AMPSModel
+
+/// What the UI asks the engine to show: everything that determines the computed views.
+/// Tagged with a generation number; a newer request supersedes older ones.
+public struct EngineRequest: Sendable, Equatable {
+    public var generation: Int
+    public var instanceIndex: Int
+    public var order: OptionOrder
+    public var instruction: Instruction
+    public var steering: SteeringSettings
+    public var perturbation: PerturbationSettings
+    public var layer: Int
+    public var alphaGrid: [Double]
+
+    public init(generation: Int, instanceIndex: Int, order: OptionOrder, instruction: Instruction, steering: SteeringSettings,
+                perturbation: PerturbationSettings, layer: Int, alphaGrid: [Double]) {
+        self.generation = generation; self.instanceIndex = instanceIndex; self.order = order; self.instruction = instruction
+        self.steering = steering; self.perturbation = perturbation; self.layer = layer; self.alphaGrid = alphaGrid
+    }
+}
+
+/// The logit lens and steering geometry at one layer (last prompt token).
+public struct LayerDetail: Sendable, Equatable {
+    public var layer: Int
+    public var lens: AnswerDistribution
+    public var topTokens: [(token: String, probability: Double)]
+    public var residualNorm: Double
+    public var vectorNorm: Double?
+    public var cosine: Double?
+
+    public static func == (a: LayerDetail, b: LayerDetail) -> Bool {
+        a.layer == b.layer && a.lens == b.lens && a.residualNorm == b.residualNorm && a.vectorNorm == b.vectorNorm
+            && a.cosine == b.cosine && a.topTokens.map(\.token) == b.topTokens.map(\.token)
+    }
+}
+
+/// The answers for the current instance under the current steering.
+public struct SteeredAnswers: Sendable, Equatable {
+    public var unsteered: AnswerDistribution
+    public var steered: AnswerDistribution?
+    /// alpha * factor actually applied.
+    public var effectiveAlpha: Double
+    public var factor: Double
+    public var windowRatio: Double?
+}
+
+/// One instance's line in the list, filled in the background.
+public struct ListStats: Sendable, Equatable {
+    public var answer: AnswerClass
+    public var pVision: Double
+    public var windowRatio: Double?
+    public var alphaFlip: Double?
+}
+
+/// What the engine sends back. Results carry the generation they were computed for; the
+/// UI drops any whose generation is older than its current one.
+public enum EngineEvent: Sendable {
+    case answers(generation: Int, SteeredAnswers)
+    case layer(generation: Int, LayerDetail)
+    case curve(generation: Int, SensitivityCurve)
+    case mapRow(generation: Int, LayerContribution, done: Int, total: Int)
+    case listRow(signature: Int, index: Int, ListStats)
+    case busy(String?)
+    case failure(generation: Int, String)
+}

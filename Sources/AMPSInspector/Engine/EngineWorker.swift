@@ -1,0 +1,253 @@
+import AMPSCore
+import AMPSMethod
+import AMPSModel
+import Foundation
+
+/// The background engine: one thread that owns the model (and so BLAS), works on the
+/// newest request only, and posts results as events. The UI thread never touches the
+/// model; it submits requests and drains events once per frame.
+public final class EngineWorker: @unchecked Sendable {
+    public let model: LlavaModel
+    public let template: PromptTemplate
+    public let instances: [Instance]
+    public let resources: SteeringResources?
+    /// Monte Carlo samples for the list's background MCR (kept small so the list fills fast).
+    public var listSamples = 8
+
+    private let condition = NSCondition()
+    private var pending: EngineRequest?
+    private var events: [EngineEvent] = []
+    private var stopped = false
+    private var thread: Thread?
+    private var onEvent: (() -> Void)?
+
+    // Caches, touched by the worker thread only.
+    private var passes: [String: PromptPass] = [:]
+    private var passOrder: [String] = []
+    private var maps: [String: [Int: LayerContribution]] = [:]
+    private var curves: [String: SensitivityCurve] = [:]
+    private var listSignature = 0
+    private var listNext = 0
+
+    public init(model: LlavaModel, template: PromptTemplate, instances: [Instance], resources: SteeringResources?) {
+        self.model = model; self.template = template; self.instances = instances; self.resources = resources
+    }
+
+    /// Starts the thread. `wake` is called (on the worker thread) after each new event.
+    public func start(wake: (() -> Void)? = nil) {
+        onEvent = wake
+        let t = Thread { [weak self] in self?.loop() }
+        t.name = "amps-engine"
+        t.stackSize = 8 << 20
+        thread = t
+        t.start()
+    }
+
+    public func submit(_ request: EngineRequest) {
+        condition.lock()
+        pending = request
+        condition.signal()
+        condition.unlock()
+    }
+
+    public func drainEvents() -> [EngineEvent] {
+        condition.lock(); defer { condition.unlock() }
+        let e = events
+        events.removeAll()
+        return e
+    }
+
+    public func stop() {
+        condition.lock()
+        stopped = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func post(_ e: EngineEvent) {
+        condition.lock()
+        events.append(e)
+        condition.unlock()
+        onEvent?()
+    }
+
+    /// True when a newer request (or a stop) arrived: the current work should end.
+    private var superseded: Bool {
+        condition.lock(); defer { condition.unlock() }
+        return pending != nil || stopped
+    }
+
+    private func loop() {
+        var current: EngineRequest?
+        while true {
+            condition.lock()
+            while pending == nil && !stopped && (current == nil || listNext >= instances.count) { condition.wait() }
+            if stopped { condition.unlock(); return }
+            let fresh = pending
+            pending = nil
+            condition.unlock()
+            if let r = fresh {
+                current = r
+                process(r)
+            } else if let r = current {
+                fillListStep(r)
+            }
+        }
+    }
+
+    // MARK: the current instance
+
+    private func key(_ r: EngineRequest) -> String { "\(r.instanceIndex)/\(r.order.rawValue)/\(r.instruction.rawValue)" }
+
+    private func mapKey(_ r: EngineRequest) -> String {
+        let p = r.perturbation
+        return key(r) + "/\(p.samples)/\(p.sigmaScale)/\(p.seed)/\(p.functional.rawValue)/\(p.target.rawValue)"
+    }
+
+    private func probeAndPass(_ index: Int, _ order: OptionOrder, _ instruction: Instruction) throws -> (Probe, PromptPass) {
+        let probe = try Probe(model: model, template: template, instance: instances[index], order: order, instruction: instruction)
+        let k = "\(index)/\(order.rawValue)/\(instruction.rawValue)"
+        if let p = passes[k] { return (probe, p) }
+        let pass = model.run(probe.input)
+        guard pass.logits.allFinite else { throw AMPSError.numerical("instance \(instances[index].id): logits contain NaN or infinity") }
+        passes[k] = pass
+        passOrder.append(k)
+        if passOrder.count > 6 { passes[passOrder.removeFirst()] = nil }
+        return (probe, pass)
+    }
+
+    private func process(_ r: EngineRequest) {
+        let g = r.generation
+        do {
+            guard instances.indices.contains(r.instanceIndex) else { return }
+            try r.steering.validate(layers: model.layerCount)
+            try r.perturbation.validate()
+            post(.busy("forward pass"))
+            let (probe, pass) = try probeAndPass(r.instanceIndex, r.order, r.instruction)
+            let unsteered = probe.answer(pass.logits)
+            // The steering window's MCS first: AMPS needs it, and it is the part of the map users look at.
+            let mk = mapKey(r)
+            var map = maps[mk] ?? [:]
+            let window = Array(r.steering.window)
+            let order = window + (0..<model.layerCount).filter { !r.steering.window.contains($0) }
+            var factor = 1.0, ratio: Double?
+            func computeLayer(_ l: Int) throws {
+                if map[l] == nil {
+                    map[l] = try ModalityContribution.layer(model: model, pass: pass, probe: probe, layer: l, settings: r.perturbation)
+                    maps[mk] = map
+                }
+                post(.mapRow(generation: g, map[l]!, done: map.count, total: model.layerCount))
+            }
+            if r.steering.mode == .amps {
+                post(.busy("MCS of the steering window"))
+                for l in window { try computeLayer(l); if superseded { return } }
+                ratio = ContributionMap(layers: Array(map.values)).ratio(window: r.steering.window)
+            }
+            var steeredPass = pass
+            var steered: AnswerDistribution?
+            if let res = resources, r.steering.mode != .none {
+                factor = try AdaptiveSteering.factor(mode: r.steering.mode, model: model, pass: pass, probe: probe, window: r.steering.window,
+                                                     resources: res, settings: r.perturbation, mcr: r.steering.mode == .amps ? .some(ratio) : nil)
+                let st = res.vectors.steering(window: r.steering.window, scales: [Float(r.steering.alpha * factor)],
+                                              lastTokenOnly: r.steering.lastTokenOnly, promptLength: pass.length)
+                steeredPass = model.run(probe.input, steering: st)
+                guard steeredPass.logits.allFinite else { throw AMPSError.numerical("steered logits contain NaN or infinity") }
+                steered = probe.answer(steeredPass.logits)
+            }
+            post(.answers(generation: g, SteeredAnswers(unsteered: unsteered, steered: steered,
+                                                         effectiveAlpha: r.steering.mode == .none ? 0 : r.steering.alpha * factor,
+                                                         factor: factor, windowRatio: ratio)))
+            post(.layer(generation: g, layerDetail(steeredPass, probe: probe, layer: min(r.layer, model.layerCount - 1))))
+            if superseded { return }
+            if let res = resources {
+                post(.busy("sensitivity curve"))
+                let ck = key(r) + "/\(r.steering.window)/\(r.alphaGrid)/\(r.steering.lastTokenOnly)"
+                let curve = try curves[ck] ?? SensitivityCurve.compute(model: model, pass: pass, probe: probe, vectors: res.vectors,
+                                                                         window: r.steering.window, alphas: r.alphaGrid,
+                                                                         lastTokenOnly: r.steering.lastTokenOnly)
+                curves[ck] = curve
+                post(.curve(generation: g, curve))
+            }
+            for l in order {
+                if superseded { return }
+                post(.busy("MCS map, layer \(l)"))
+                try computeLayer(l)
+            }
+            post(.busy(nil))
+            let sig = listSignatureOf(r)
+            if sig != listSignature { listSignature = sig; listNext = 0 }
+        } catch {
+            post(.failure(generation: g, "\(error)"))
+            post(.busy(nil))
+        }
+    }
+
+    private func layerDetail(_ pass: PromptPass, probe: Probe, layer l: Int) -> LayerDetail {
+        let lens = model.logitLens(pass, layer: l)
+        let probs = softmaxDouble(lens)
+        let top = probs.indices.sorted { probs[$0] > probs[$1] }.prefix(5).map { (model.tokenizer.token(for: $0) ?? "#\($0)", probs[$0]) }
+        let d = model.hiddenSize
+        let h = pass.layerInputs[l + 1].data + (pass.length - 1) * d
+        var hn = 0.0
+        for j in 0..<d { hn += Double(h[j] * h[j]) }
+        var vn: Double?, cos: Double?
+        if let u = resources?.vectors.vectors[l] {
+            var un = 0.0, dot = 0.0
+            for j in 0..<d { un += Double(u[j] * u[j]); dot += Double(u[j] * h[j]) }
+            vn = un.squareRoot()
+            if un > 0 && hn > 0 { cos = dot / (un.squareRoot() * hn.squareRoot()) }
+        }
+        return LayerDetail(layer: l, lens: probe.answer(lens), topTokens: top, residualNorm: hn.squareRoot(), vectorNorm: vn, cosine: cos)
+    }
+
+    // MARK: the instance list, in the background
+
+    public static func signature(_ r: EngineRequest) -> Int {
+        var h = Hasher()
+        h.combine(r.order.rawValue); h.combine(r.instruction.rawValue); h.combine(r.steering.mode.rawValue)
+        h.combine(r.steering.alpha); h.combine(r.steering.window.lowerBound); h.combine(r.steering.window.upperBound)
+        h.combine(r.steering.lastTokenOnly); h.combine(r.perturbation.sigmaScale); h.combine(r.perturbation.seed)
+        return h.finalize()
+    }
+
+    private func listSignatureOf(_ r: EngineRequest) -> Int { EngineWorker.signature(r) }
+
+    private func fillListStep(_ r: EngineRequest) {
+        guard listNext < instances.count else { return }
+        let i = listNext
+        listNext += 1
+        do {
+            let probe = try Probe(model: model, template: template, instance: instances[i], order: r.order, instruction: r.instruction)
+            let pass = model.run(probe.input)
+            var p = r.perturbation
+            p.samples = min(p.samples, listSamples)
+            let ratio = try AdaptiveSteering.windowRatio(model: model, pass: pass, probe: probe, window: r.steering.window, settings: p).ratio
+            var answer = probe.answer(pass.logits)
+            var flip: Double?
+            if let res = resources {
+                if r.steering.mode != .none {
+                    let f = try AdaptiveSteering.factor(mode: r.steering.mode, model: model, pass: pass, probe: probe, window: r.steering.window,
+                                                        resources: res, settings: p, mcr: .some(ratio))
+                    let st = res.vectors.steering(window: r.steering.window, scales: [Float(r.steering.alpha * f)],
+                                                  lastTokenOnly: r.steering.lastTokenOnly, promptLength: pass.length)
+                    answer = probe.answer(model.logitsWithSteering(pass, steering: st, batch: 1))
+                }
+                flip = try SensitivityCurve.compute(model: model, pass: pass, probe: probe, vectors: res.vectors, window: r.steering.window,
+                                                    alphas: r.alphaGrid, lastTokenOnly: r.steering.lastTokenOnly).alphaFlip
+            }
+            post(.listRow(signature: listSignature, index: i, ListStats(answer: answer.argmaxClass, pVision: answer.pVision,
+                                                                        windowRatio: ratio, alphaFlip: flip)))
+        } catch {
+            // A bad instance is reported once, then skipped.
+            post(.failure(generation: -1, "instance \(instances[i].id): \(error)"))
+        }
+    }
+}
+
+func softmaxDouble(_ t: Tensor) -> [Double] {
+    var mx = -Double.infinity
+    for i in 0..<t.count { mx = max(mx, Double(t[i])) }
+    let e = (0..<t.count).map { exp(Double(t[$0]) - mx) }
+    let s = e.reduce(0, +)
+    return e.map { $0 / s }
+}
