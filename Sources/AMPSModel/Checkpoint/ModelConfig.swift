@@ -3,7 +3,7 @@ import Foundation
 
 /// `vision_config` of a LLaVA checkpoint.
 public struct VisionConfig: Sendable {
-    public enum Kind: String, Sendable { case clip = "clip_vision_model" }
+    public enum Kind: String, Sendable { case clip = "clip_vision_model", siglip = "siglip_vision_model" }
     public var kind: Kind
     public var hiddenSize: Int
     public var intermediateSize: Int
@@ -20,18 +20,19 @@ public struct VisionConfig: Sendable {
     init(_ j: JSONObject) throws {
         let type = try j.string("model_type", default: "clip_vision_model")
         guard let k = Kind(rawValue: type) else {
-            throw AMPSError.unsupported("\(j.path): vision model_type '\(type)' is not supported (supported: clip_vision_model)")
+            throw AMPSError.unsupported("\(j.path): vision model_type '\(type)' is not supported (supported: clip_vision_model, siglip_vision_model)")
         }
         kind = k
-        hiddenSize = try j.int("hidden_size", default: 768)
-        intermediateSize = try j.int("intermediate_size", default: 3072)
-        layers = try j.int("num_hidden_layers", default: 12)
-        heads = try j.int("num_attention_heads", default: 12)
-        imageSize = try j.int("image_size", default: 224)
-        patchSize = try j.int("patch_size", default: 32)
-        channels = try j.int("num_channels", default: 3)
+        let siglip = k == .siglip
+        hiddenSize = try j.size("hidden_size", default: 768)
+        intermediateSize = try j.size("intermediate_size", default: 3072)
+        layers = try j.size("num_hidden_layers", default: 12)
+        heads = try j.size("num_attention_heads", default: 12)
+        imageSize = try j.size("image_size", default: 224)
+        patchSize = try j.size("patch_size", default: 32)
+        channels = try j.size("num_channels", default: 3)
         layerNormEps = Float(try j.double("layer_norm_eps", default: 1e-5))
-        activation = try Activation(configName: try j.string("hidden_act", default: "quick_gelu"))
+        activation = try j.activation("hidden_act", default: "quick_gelu")
         guard hiddenSize % heads == 0, imageSize % patchSize == 0, channels == 3 else {
             throw AMPSError.file(j.path, "vision_config is inconsistent (hidden_size % heads, image_size % patch_size, num_channels == 3)")
         }
@@ -40,7 +41,7 @@ public struct VisionConfig: Sendable {
 
 /// `text_config` of a LLaVA checkpoint: a Llama-style decoder.
 public struct TextConfig: Sendable {
-    public enum Kind: String, Sendable { case llama }
+    public enum Kind: String, Sendable { case llama, qwen2, mistral }
     public var kind: Kind
     public var hiddenSize: Int
     public var intermediateSize: Int
@@ -52,25 +53,29 @@ public struct TextConfig: Sendable {
     public var rmsNormEps: Float
     public var ropeTheta: Double
     public var activation: Activation
-    public var attentionBias: Bool
+    /// Biases on q/k/v (Llama's attention_bias; always on for Qwen2) and on o_proj.
+    public var qkvBias: Bool
+    public var outputBias: Bool
     public var mlpBias: Bool
+    /// Mistral/Qwen2 sliding-window attention span, when enabled.
+    public var slidingWindow: Int?
     public var tieWordEmbeddings: Bool
     public var bosTokenId: Int?
     public var eosTokenIds: [Int]
 
     init(_ j: JSONObject, tieDefault: Bool) throws {
         let type = try j.string("model_type", default: "llama")
-        guard let k = Kind(rawValue: type) else {
-            throw AMPSError.unsupported("\(j.path): text model_type '\(type)' is not supported (supported: llama)")
+        guard let k = TextConfig.Kind(rawValue: type) else {
+            throw AMPSError.unsupported("\(j.path): text model_type '\(type)' is not supported (supported: llama, qwen2, mistral)")
         }
         kind = k
-        hiddenSize = try j.int("hidden_size", default: 4096)
-        intermediateSize = try j.int("intermediate_size", default: 11008)
-        layers = try j.int("num_hidden_layers", default: 32)
-        heads = try j.int("num_attention_heads", default: 32)
-        kvHeads = try j.int("num_key_value_heads", default: heads)
-        headDim = try j.int("head_dim", default: hiddenSize / heads)
-        vocabSize = try j.int("vocab_size", default: 32000)
+        hiddenSize = try j.size("hidden_size", default: 4096)
+        intermediateSize = try j.size("intermediate_size", default: 11008)
+        layers = try j.size("num_hidden_layers", default: 32)
+        heads = try j.size("num_attention_heads", default: 32)
+        kvHeads = try j.size("num_key_value_heads", default: heads)
+        headDim = try j.size("head_dim", default: hiddenSize / heads)
+        vocabSize = try j.size("vocab_size", default: 32000)
         rmsNormEps = Float(try j.double("rms_norm_eps", default: 1e-6))
         // transformers 5 moved rope settings into `rope_parameters`; older configs keep
         // `rope_theta` / `rope_scaling` at the top level.
@@ -87,16 +92,18 @@ public struct TextConfig: Sendable {
             throw AMPSError.unsupported("\(j.path): rope_type '\(ropeType)' is not supported (supported: default)")
         }
         ropeTheta = theta
-        activation = try Activation(configName: try j.string("hidden_act", default: "silu"))
-        attentionBias = try j.bool("attention_bias", default: false)
+        activation = try j.activation("hidden_act", default: "silu")
+        let attentionBias = try j.bool("attention_bias", default: false)
+        qkvBias = k == .qwen2 ? true : attentionBias
+        outputBias = k == .qwen2 ? false : attentionBias
         mlpBias = try j.bool("mlp_bias", default: false)
+        let useSliding = k == .mistral ? true : try j.bool("use_sliding_window", default: false)
+        slidingWindow = useSliding && j.has("sliding_window") ? try j.int("sliding_window") : nil
         tieWordEmbeddings = try j.bool("tie_word_embeddings", default: tieDefault)
         bosTokenId = j.has("bos_token_id") ? try j.int("bos_token_id") : nil
-        if let many = j.raw["eos_token_id"] as? [NSNumber] { eosTokenIds = many.map(\.intValue) }
-        else if j.has("eos_token_id") { eosTokenIds = [try j.int("eos_token_id")] }
-        else { eosTokenIds = [] }
-        guard heads % kvHeads == 0, headDim % 2 == 0 else {
-            throw AMPSError.file(j.path, "text_config is inconsistent (num_attention_heads must be a multiple of num_key_value_heads, head_dim even)")
+        eosTokenIds = j.has("eos_token_id") ? try j.integers("eos_token_id") : []
+        guard heads % kvHeads == 0, headDim > 0, headDim % 2 == 0 else {
+            throw AMPSError.file(j.path, "text_config is inconsistent (num_attention_heads must be a multiple of num_key_value_heads, head_dim positive and even)")
         }
         if try j.int("pretraining_tp", default: 1) != 1 {
             throw AMPSError.unsupported("\(j.path): pretraining_tp other than 1 is not supported")
@@ -127,30 +134,31 @@ public struct LlavaConfig: Sendable {
         text = try TextConfig(try j.object("text_config"), tieDefault: try j.bool("tie_word_embeddings", default: false))
         if j.has("image_token_index") { imageTokenId = try j.int("image_token_index") }
         else { imageTokenId = try j.int("image_token_id", default: 32000) }
-        projectorActivation = try Activation(configName: try j.string("projector_hidden_act", default: "gelu"))
+        projectorActivation = try j.activation("projector_hidden_act", default: "gelu")
         projectorBias = try j.bool("multimodal_projector_bias", default: true)
         let count = vision.layers + 1
-        var layers: [Int]
-        if let list = j.raw["vision_feature_layer"] as? [NSNumber] { layers = list.map(\.intValue) }
-        else { layers = [try j.int("vision_feature_layer", default: -2)] }
-        layers = try layers.map { l in
+        let layers = j.has("vision_feature_layer") ? try j.integers("vision_feature_layer") : [-2]
+        guard !layers.isEmpty else { throw AMPSError.file(path, "'vision_feature_layer' is an empty list") }
+        visionFeatureLayers = try layers.map { l in
             let idx = l < 0 ? count + l : l
             guard idx >= 0, idx < count else {
                 throw AMPSError.file(path, "vision_feature_layer \(l) is outside the vision tower's \(count) hidden states")
             }
             return idx
         }
-        visionFeatureLayers = layers
         let sel = try j.string("vision_feature_select_strategy", default: "default")
         guard let fs = FeatureSelect(rawValue: sel) else {
             throw AMPSError.unsupported("\(path): vision_feature_select_strategy '\(sel)' is not supported (default, full)")
         }
         featureSelect = fs
-        if text.vocabSize <= imageTokenId {
+        if imageTokenId < 0 || text.vocabSize <= imageTokenId {
             throw AMPSError.file(path, "image token id \(imageTokenId) is outside the vocabulary of \(text.vocabSize)")
         }
     }
 
-    /// Image tokens per image after feature selection.
-    public var imageTokenCount: Int { vision.patchCount + (featureSelect == .default ? 0 : 1) }
+    /// Image tokens per image after feature selection: the tower's tokens (patches, plus
+    /// CLIP's class token), minus the first for the "default" strategy.
+    public var imageTokenCount: Int {
+        vision.patchCount + (vision.kind == .clip ? 1 : 0) - (featureSelect == .default ? 1 : 0)
+    }
 }

@@ -23,8 +23,8 @@ final class DecoderWorkspace {
     }
 }
 
-/// The Llama decoder of a LLaVA checkpoint (`language_model.*`): embeddings, layers,
-/// final RMSNorm and lm_head.
+/// The decoder of a LLaVA checkpoint (`language_model.*`): embeddings, layers, final
+/// RMSNorm and lm_head. Llama, Qwen2 (q/k/v biases) and Mistral share this structure.
 public final class LlamaDecoder: @unchecked Sendable {
     public let config: TextConfig
     public let embedTokens: Tensor   // [V, D]
@@ -47,10 +47,10 @@ public final class LlamaDecoder: @unchecked Sendable {
             return LlamaLayer(
                 inputNorm: try w.tensor(lp + "input_layernorm.weight", shape: [d]),
                 postAttentionNorm: try w.tensor(lp + "post_attention_layernorm.weight", shape: [d]),
-                q: try linear(lp + "self_attn.q_proj", qd, d, bias: c.attentionBias),
-                k: try linear(lp + "self_attn.k_proj", kvd, d, bias: c.attentionBias),
-                v: try linear(lp + "self_attn.v_proj", kvd, d, bias: c.attentionBias),
-                o: try linear(lp + "self_attn.o_proj", d, qd, bias: c.attentionBias),
+                q: try linear(lp + "self_attn.q_proj", qd, d, bias: c.qkvBias),
+                k: try linear(lp + "self_attn.k_proj", kvd, d, bias: c.qkvBias),
+                v: try linear(lp + "self_attn.v_proj", kvd, d, bias: c.qkvBias),
+                o: try linear(lp + "self_attn.o_proj", d, qd, bias: c.outputBias),
                 gate: try linear(lp + "mlp.gate_proj", f, d, bias: c.mlpBias),
                 up: try linear(lp + "mlp.up_proj", f, d, bias: c.mlpBias),
                 down: try linear(lp + "mlp.down_proj", d, f, bias: c.mlpBias))

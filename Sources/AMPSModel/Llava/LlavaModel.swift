@@ -10,7 +10,7 @@ public final class LlavaModel: @unchecked Sendable {
     public let tokenizer: Tokenizer
     public let imageProcessor: ImageProcessor
     public let processor: ProcessorSettings
-    public let vision: CLIPVisionTower
+    public let vision: VisionTower
     public let projector: MultiModalProjector
     public let decoder: LlamaDecoder
     let weights: WeightStore
@@ -32,8 +32,8 @@ public final class LlavaModel: @unchecked Sendable {
         let w = weights
         let st = folder + "/model.safetensors"
         guard let vp = w.prefix(among: ["vision_tower.vision_model.", "vision_tower.", "model.vision_tower.vision_model.", "model.vision_tower."],
-                                probe: "embeddings.class_embedding") else {
-            throw AMPSError.file(st, "no CLIP vision tower weights (vision_tower.*embeddings.class_embedding) found")
+                                probe: "embeddings.patch_embedding.weight") else {
+            throw AMPSError.file(st, "no vision tower weights (vision_tower.*embeddings.patch_embedding.weight) found")
         }
         guard let pp = w.prefix(among: ["multi_modal_projector.", "model.multi_modal_projector."], probe: "linear_1.weight") else {
             throw AMPSError.file(st, "no multi_modal_projector weights found")
@@ -49,7 +49,7 @@ public final class LlavaModel: @unchecked Sendable {
         } else {
             eosTokenIds = Set(config.text.eosTokenIds)
         }
-        vision = try CLIPVisionTower(config: config.vision, weights: w, prefix: vp)
+        vision = try VisionTower(config: config.vision, weights: w, prefix: vp)
         projector = try MultiModalProjector(weights: w, prefix: pp,
                                             inFeatures: config.vision.hiddenSize * config.visionFeatureLayers.count,
                                             outFeatures: config.text.hiddenSize,
@@ -93,6 +93,9 @@ public final class LlavaModel: @unchecked Sendable {
         guard positions.count == n else {
             throw AMPSError.invalidInput("tokenizer.json: \(marker) became \(positions.count) image tokens (id \(config.imageTokenId)), expected \(n)")
         }
+        if let w = config.text.slidingWindow, ids.count > w {
+            throw AMPSError.unsupported("prompt of \(ids.count) tokens exceeds the sliding window of \(w); sliding-window attention is not supported")
+        }
         if let bad = ids.first(where: { $0 < 0 || $0 >= vocabSize }) {
             throw AMPSError.invalidInput("token id \(bad) is outside the model's vocabulary of \(vocabSize)")
         }
@@ -113,7 +116,7 @@ public final class LlavaModel: @unchecked Sendable {
         let batched = Tensor(borrowing: pixels.data, shape: [1] + pixels.shape, owner: pixels)
         let states = vision.hiddenStates(batched, keep: Set(c.visionFeatureLayers))
         let skip = c.featureSelect == .default ? 1 : 0
-        let n = c.vision.patchCount + 1 - skip
+        let n = vision.tokenCount - skip
         let k = c.visionFeatureLayers.count
         let features = Tensor(zeros: [n, dv * k])
         for (j, layer) in c.visionFeatureLayers.enumerated() {

@@ -1,37 +1,52 @@
 import AMPSCore
 import Foundation
 
-/// One CLIP encoder layer: pre-norm attention and MLP, both residual.
-struct CLIPEncoderLayer {
+/// One encoder layer (CLIP and SigLIP share it): pre-norm attention and MLP, both residual.
+struct VisionEncoderLayer {
     let norm1W: Tensor, norm1B: Tensor, norm2W: Tensor, norm2B: Tensor
     let q: Linear, k: Linear, v: Linear, out: Linear
     let fc1: Linear, fc2: Linear
 }
 
-/// The CLIP vision transformer of a LLaVA checkpoint (`vision_tower.*`).
-public final class CLIPVisionTower: @unchecked Sendable {
+/// The vision transformer of a LLaVA checkpoint (`vision_tower.*`): CLIP (class token,
+/// pre-layernorm, bias-free patch embedding) or SigLIP (no class token, no pre-layernorm,
+/// patch embedding with bias).
+public final class VisionTower: @unchecked Sendable {
     public let config: VisionConfig
     let patchWeight: Tensor      // [hidden, 3*p*p] — the conv kernel, (c, ky, kx) flattened
-    let classEmbedding: Tensor   // [hidden]
-    let positionEmbedding: Tensor // [patches+1, hidden]
-    let preNormW: Tensor, preNormB: Tensor
-    let layers: [CLIPEncoderLayer]
+    let patchBias: Tensor?       // [hidden] (SigLIP)
+    let classEmbedding: Tensor?  // [hidden] (CLIP)
+    let positionEmbedding: Tensor // [tokens, hidden], tokens = patches (+1 with a class token)
+    let preNormW: Tensor?, preNormB: Tensor?
+    let layers: [VisionEncoderLayer]
+    var hasClassToken: Bool { classEmbedding != nil }
+    /// Tokens per image leaving the tower (patches, plus the class token for CLIP).
+    public var tokenCount: Int { config.patchCount + (hasClassToken ? 1 : 0) }
 
     init(config c: VisionConfig, weights w: WeightStore, prefix p: String) throws {
         config = c
         let d = c.hiddenSize, ps = c.patchSize
         let conv = try w.tensor(p + "embeddings.patch_embedding.weight", shape: [d, 3, ps, ps])
         patchWeight = Tensor(borrowing: conv.data, shape: [d, 3 * ps * ps], owner: conv)
-        classEmbedding = try w.tensor(p + "embeddings.class_embedding", shape: [d])
-        positionEmbedding = try w.tensor(p + "embeddings.position_embedding.weight", shape: [c.patchCount + 1, d])
-        preNormW = try w.tensor(p + "pre_layrnorm.weight", shape: [d])
-        preNormB = try w.tensor(p + "pre_layrnorm.bias", shape: [d])
+        switch c.kind {
+        case .clip:
+            patchBias = nil
+            classEmbedding = try w.tensor(p + "embeddings.class_embedding", shape: [d])
+            positionEmbedding = try w.tensor(p + "embeddings.position_embedding.weight", shape: [c.patchCount + 1, d])
+            preNormW = try w.tensor(p + "pre_layrnorm.weight", shape: [d])
+            preNormB = try w.tensor(p + "pre_layrnorm.bias", shape: [d])
+        case .siglip:
+            patchBias = try w.tensor(p + "embeddings.patch_embedding.bias", shape: [d])
+            classEmbedding = nil
+            positionEmbedding = try w.tensor(p + "embeddings.position_embedding.weight", shape: [c.patchCount, d])
+            preNormW = nil; preNormB = nil
+        }
         func linear(_ name: String, _ o: Int, _ i: Int) throws -> Linear {
             Linear(weight: try w.tensor(name + ".weight", shape: [o, i]), bias: try w.tensor(name + ".bias", shape: [o]))
         }
         layers = try (0..<c.layers).map { l in
             let lp = p + "encoder.layers.\(l)."
-            return CLIPEncoderLayer(
+            return VisionEncoderLayer(
                 norm1W: try w.tensor(lp + "layer_norm1.weight", shape: [d]), norm1B: try w.tensor(lp + "layer_norm1.bias", shape: [d]),
                 norm2W: try w.tensor(lp + "layer_norm2.weight", shape: [d]), norm2B: try w.tensor(lp + "layer_norm2.bias", shape: [d]),
                 q: try linear(lp + "self_attn.q_proj", d, d), k: try linear(lp + "self_attn.k_proj", d, d),
@@ -41,12 +56,13 @@ public final class CLIPVisionTower: @unchecked Sendable {
     }
 
     /// Hidden states of a batch of images, as transformers' `hidden_states` tuple:
-    /// index 0 is the embeddings after the pre-layernorm, index i the output of layer i.
-    /// Only indices in `keep` are returned; layers past the largest are not run.
-    ///   pixels [B, 3, H, W] -> each kept state [B, patches+1, hidden]
+    /// index 0 is the embeddings (after the pre-layernorm for CLIP), index i the output
+    /// of layer i. Only indices in `keep` are returned; layers past the largest are not run.
+    ///   pixels [B, 3, H, W] -> each kept state [B, tokens, hidden]
     public func hiddenStates(_ pixels: Tensor, keep: Set<Int>) -> [Int: Tensor] {
         let c = config, d = c.hiddenSize, ps = c.patchSize, side = c.patchesPerSide
-        let b = pixels.shape[0], t = c.patchCount + 1, rows = b * t
+        let b = pixels.shape[0], t = tokenCount, rows = b * t
+        let first = hasClassToken ? 1 : 0
         let h = c.imageSize
         let x = Tensor(zeros: [b, t, d])
         // Patch embedding as im2col + GEMM: patch (py, px) -> row [c, ky, kx].
@@ -66,12 +82,15 @@ public final class CLIPVisionTower: @unchecked Sendable {
                 }
             }
             let xb = x.data + bi * t * d
-            xb.update(from: classEmbedding.data, count: d)
+            if let cls = classEmbedding { xb.update(from: cls.data, count: d) }
             BLAS.gemmNT(m: side * side, n: d, k: 3 * ps * ps, a: cols.data, lda: 3 * ps * ps,
-                        b: patchWeight.data, ldb: 3 * ps * ps, c: xb + d, ldc: d)
+                        b: patchWeight.data, ldb: 3 * ps * ps, c: xb + first * d, ldc: d)
+            if let pb = patchBias { for r in 0..<(side * side) { addVector(pb.data, into: xb + (first + r) * d, count: d) } }
             addVector(positionEmbedding.data, into: xb, count: t * d)
         }
-        layerNorm(x.data, rows: rows, dim: d, weight: preNormW.data, bias: preNormB.data, eps: c.layerNormEps, into: x.data)
+        if let w = preNormW, let bias = preNormB {
+            layerNorm(x.data, rows: rows, dim: d, weight: w.data, bias: bias.data, eps: c.layerNormEps, into: x.data)
+        }
         var result: [Int: Tensor] = [:]
         if keep.contains(0) { result[0] = x.copy() }
         let last = keep.max() ?? 0
