@@ -22,10 +22,10 @@ let package = Package(
         .target(name: "AMPSCore", dependencies: ["COpenBLAS"]),
         .target(name: "AMPSModel", dependencies: ["AMPSCore", "CPNG"]),
         .target(name: "AMPSMethod", dependencies: ["AMPSModel"]),
-        .target(name: "AMPSTerminal", dependencies: ["CNcurses"]),
+        .target(name: "AMPSTerminal", dependencies: ["CNcurses"], exclude: ["CONFIG_FORMAT.md"]),
         .target(name: "AMPSInspector", dependencies: ["AMPSMethod", "AMPSTerminal"]),
         .executableTarget(name: "amps", dependencies: [
-            "AMPSInspector", "AMPSMethod", "AMPSModel",
+            "AMPSInspector", "AMPSMethod", "AMPSModel", "AMPSTerminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "AMPSCoreTests", dependencies: ["AMPSCore"]),

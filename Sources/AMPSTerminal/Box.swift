@@ -5,11 +5,14 @@ public struct Box: Widget {
     public var title: String
     public var footer: String?
     public var isFocused: Bool
+    /// Overrides the theme's border and title style (e.g. the error style for an error box).
+    public var style: Style?
 
-    public init(title: String = "", footer: String? = nil, isFocused: Bool = false) {
+    public init(title: String = "", footer: String? = nil, isFocused: Bool = false, style: Style? = nil) {
         self.title = title
         self.footer = footer
         self.isFocused = isFocused
+        self.style = style
     }
 
     /// The area inside the border.
@@ -19,7 +22,8 @@ public struct Box: Widget {
         guard area.width >= 2, area.height >= 2 else { return }
         let theme = context.theme
         let lines = isFocused ? context.glyphs.focusedBorder : context.glyphs.border
-        let borderStyle = isFocused ? theme.focusedBorder : theme.border
+        let borderStyle = style ?? (isFocused ? theme.focusedBorder : theme.border)
+        let titleStyle = style ?? (isFocused ? theme.focusedTitle : theme.title)
         let right = area.maxX - 1, bottom = area.maxY - 1
 
         frame.put(lines.topLeft, x: area.x, y: area.y, style: borderStyle)
@@ -39,7 +43,7 @@ public struct Box: Widget {
         let labelRoom = area.width - 4
         if !title.isEmpty, labelRoom >= 1 {
             let text = TextFitting.truncate(title, width: labelRoom, ellipsis: context.glyphs.ellipsis)
-            frame.put(" " + text + " ", x: area.x + 1, y: area.y, style: isFocused ? theme.focusedTitle : theme.title)
+            frame.put(" " + text + " ", x: area.x + 1, y: area.y, style: titleStyle)
         }
         if let footer, !footer.isEmpty, labelRoom >= 1 {
             let text = TextFitting.truncate(footer, width: labelRoom, ellipsis: context.glyphs.ellipsis)

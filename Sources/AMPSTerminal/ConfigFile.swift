@@ -25,7 +25,7 @@ public struct ConfigFile: Hashable, Sendable {
     /// Parses the text of a config file; `path` is only used in error messages.
     public static func parse(_ text: String, path: String) throws(ConfigError) -> ConfigFile {
         var lines: [Line] = []
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = index + 1
             func failure(_ problem: String) -> ConfigError { ConfigError(path: path, line: number, problem: problem) }
             let words = rawLine.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init)

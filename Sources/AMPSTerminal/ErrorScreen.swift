@@ -25,10 +25,8 @@ public struct ErrorScreen: Widget {
                       x: area.x, y: area.y, style: context.theme.error, clip: area)
             return
         }
-        Box(title: title, isFocused: true).draw(into: &frame, area: box, context: context)
-        // Error styling on the frame and title so it reads as an error without colour too.
-        frame.put(" " + TextFitting.truncate(title, width: box.width - 4, ellipsis: context.glyphs.ellipsis) + " ",
-                  x: box.x + 1, y: box.y, style: context.theme.error, clip: box)
+        // Heavy lines and the error style: reads as an error with or without colour.
+        Box(title: title, isFocused: true, style: context.theme.error).draw(into: &frame, area: box, context: context)
         let inner = Box.contentArea(of: box).inset(left: 1, right: 1)
         for (i, line) in allLines.enumerated() {
             let style = i < messageLines.count ? context.theme.text : context.theme.dimText

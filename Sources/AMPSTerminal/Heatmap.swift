@@ -6,6 +6,8 @@
 ///   (░▒▓█ or .:-=+*#%@) so the map stays readable without colour.
 /// - A marked row range (e.g. the steering window) gets a bar in the gutter after the labels.
 /// - Rows that do not fit are scrolled: `firstVisibleRow` is clamped so the `cursor` row is visible.
+/// - Layout: column labels on top, then one row per value row, then the legend (range,
+///   colour/glyph scale, pending glyph, mark label) right under the last row.
 public struct Heatmap: Widget {
     public struct Position: Hashable, Sendable {
         public var row: Int
@@ -86,7 +88,9 @@ public struct Heatmap: Widget {
         }
         return Geometry(headerRow: header == 1 ? area.y : nil, firstDataRow: area.y + header,
                         visibleRows: visible, labelX: area.x, gutterX: gutterX, cellsX: cellsX,
-                        cellWidth: width, legendRow: legend == 1 && area.height > 0 ? area.maxY - 1 : nil,
+                        cellWidth: width,
+                        legendRow: legend == 1 && area.height > 0
+                            ? area.y + header + min(visible, max(0, values.count - max(0, first))) : nil,
                         firstVisibleRow: max(0, first))
     }
 
@@ -96,8 +100,11 @@ public struct Heatmap: Widget {
         let theme = context.theme
 
         if let headerRow = g.headerRow {
+            // Cells touch each other, so labels keep one column free to stay apart.
+            let labelWidth = max(1, g.cellWidth - 1)
             for (column, label) in columnLabels.enumerated() {
-                let text = TextFitting.fit(label, width: g.cellWidth, alignment: .center, ellipsis: context.glyphs.ellipsis)
+                let short = TextFitting.truncate(label, width: labelWidth, ellipsis: context.glyphs.ellipsis)
+                let text = TextFitting.fit(short, width: g.cellWidth, alignment: .center)
                 frame.put(text, x: g.cellsX + column * g.cellWidth, y: headerRow, style: theme.title, clip: area)
             }
         }

@@ -68,3 +68,6 @@ public struct KeyMap<Action: BindableAction> {
         return sections
     }
 }
+
+extension KeyMap: Sendable where Action: Sendable {}
+extension KeyMap: Equatable {}

@@ -85,7 +85,7 @@ public enum SnapshotComparison {
 
     private static func lines(of text: String) -> [String] {
         var text = text
-        if text.hasSuffix("\n") { text.removeLast() }
-        return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if text.last?.isNewline == true { text.removeLast() }
+        return text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
     }
 }

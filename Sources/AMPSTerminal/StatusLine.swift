@@ -1,4 +1,5 @@
-/// A piece of the status line: plain text, or a key hint such as "q quit".
+/// A piece of the status line: text (its style is layered over the bar, so `.bold` keeps
+/// the bar's colours), or a key hint such as "<q> quit".
 public struct StatusItem: Hashable, Sendable {
     public enum Kind: Hashable, Sendable {
         case text(String, Style?)
@@ -60,7 +61,7 @@ public struct StatusLine: Widget {
             case .text(let text, let style):
                 let room = clip.maxX - x
                 let fitted = text.count > room ? TextFitting.truncate(text, width: room, ellipsis: context.glyphs.ellipsis) : text
-                x = frame.put(fitted, x: x, y: clip.y, style: style ?? bar, clip: clip)
+                x = frame.put(fitted, x: x, y: clip.y, style: style?.layered(over: bar) ?? bar, clip: clip)
             case .keyHint(let key, let label):
                 x = frame.put("<" + key + ">", x: x, y: clip.y, style: context.theme.statusKey, clip: clip)
                 x = frame.put(" " + label, x: x, y: clip.y, style: bar, clip: clip)

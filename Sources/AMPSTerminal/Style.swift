@@ -23,6 +23,14 @@ public struct Style: Hashable, Sendable {
         return s
     }
 
+    /// This style drawn on top of `base`: default colours let the base colours show
+    /// through, attributes add up. Used to put emphasised text on a coloured bar.
+    public func layered(over base: Style) -> Style {
+        Style(foreground: foreground == .default ? base.foreground : foreground,
+              background: background == .default ? base.background : background,
+              attributes: attributes.union(base.attributes))
+    }
+
     /// One-line description for snapshot legends, e.g. "fg=cyan bg=default bold".
     public var legendDescription: String {
         var parts = ["fg=\(foreground.legendName)", "bg=\(background.legendName)"]

@@ -23,6 +23,7 @@ static inline unsigned long amps_a_underline(void) { return A_UNDERLINE; }
 static inline int amps_key_resize(void) { return KEY_RESIZE; }
 static inline int amps_key_mouse(void) { return KEY_MOUSE; }
 static inline int amps_err(void) { return ERR; }
+static inline int amps_ok(void) { return OK; }
 
 /* Mouse masks are function-like macros (NCURSES_MOUSE_MASK). */
 static inline mmask_t amps_all_mouse_events(void) { return ALL_MOUSE_EVENTS; }

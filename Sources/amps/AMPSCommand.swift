@@ -8,8 +8,8 @@ struct AMPSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "amps",
         abstract: "Inspect and steer the modality preference of multimodal LLMs (AMPS).",
-        subcommands: [ForwardCommand.self, GenerateCommand.self, VectorsCommand.self, DiagnoseCommand.self, FitCommand.self, EvalCommand.self],
-        defaultSubcommand: ForwardCommand.self)
+        subcommands: [InspectCommand.self, ForwardCommand.self, GenerateCommand.self, VectorsCommand.self, DiagnoseCommand.self, FitCommand.self, EvalCommand.self],
+        defaultSubcommand: InspectCommand.self)
 }
 
 /// Options every command that loads a model shares.

@@ -1,0 +1,40 @@
+import AMPSMethod
+import AMPSTerminal
+
+/// P(vision), P(text), P(other) against alpha for the instance (uniform steering on the
+/// window), with the current alpha, alpha_flip and alpha_collapse marked.
+struct SensitivityPane {
+    static func draw(_ s: InspectorState, into frame: inout Frame, area: Rect, context: RenderContext) {
+        let theme = context.theme
+        let w = s.steering.window
+        frame.render(Box(title: "4 Sensitivity · uniform on L\(w.lowerBound)-\(w.upperBound)", isFocused: s.focus == .sensitivity),
+                     in: area, context: context)
+        var inner = Box.contentArea(of: area)
+        guard s.hasVectors else {
+            frame.line("no steering vectors: run `amps vectors`", in: inner, row: 0, style: theme.dimText)
+            return
+        }
+        guard let c = s.curve else {
+            frame.render(ProgressBar(label: "computing the response curve", fraction: nil, tick: s.tick), in: inner.row(0), context: context)
+            return
+        }
+        let summary = "α_flip " + PaneText.number(c.alphaFlip, 2) + "   α_collapse " + PaneText.number(c.alphaCollapse, 2)
+            + "   α now " + PaneText.number(s.answers?.effectiveAlpha ?? s.steering.alpha, 2)
+        if inner.height > 3 {
+            frame.line(summary, in: inner, row: inner.height - 1, style: theme.dimText)
+            inner = inner.inset(bottom: 1)
+        }
+        let colors = theme.seriesColors
+        var markers: [ChartMarker] = []
+        let now = s.answers?.effectiveAlpha ?? s.steering.alpha
+        if let lo = c.alphas.first, let hi = c.alphas.last, now >= lo, now <= hi { markers.append(ChartMarker(x: now, label: "α")) }
+        if let f = c.alphaFlip { markers.append(ChartMarker(x: f, label: "flip", color: colors[0])) }
+        if let k = c.alphaCollapse { markers.append(ChartMarker(x: k, label: "collapse", color: colors[2 % colors.count])) }
+        let chart = LineChart(xs: c.alphas, series: [
+            ChartSeries(name: "P(vision)", values: c.answers.map(\.pVision), color: colors[0]),
+            ChartSeries(name: "P(text)", values: c.answers.map(\.pText), color: colors[1 % colors.count]),
+            ChartSeries(name: "P(other)", values: c.answers.map(\.pOther), color: colors[2 % colors.count]),
+        ], xDecimals: 1, markers: markers)
+        frame.render(chart, in: inner, context: context)
+    }
+}
