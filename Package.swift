@@ -31,6 +31,8 @@ let package = Package(
         .testTarget(name: "AMPSCoreTests", dependencies: ["AMPSCore"]),
         .testTarget(name: "AMPSTerminalTests", dependencies: ["AMPSTerminal"], exclude: ["Snapshots"]),
         .testTarget(name: "AMPSModelTests", dependencies: ["AMPSModel"], exclude: ["Fixtures"]),
+        .testTarget(name: "AMPSInspectorTests", dependencies: ["AMPSInspector", "AMPSTerminal", "AMPSMethod"],
+                    exclude: ["Snapshots"]),
         .testTarget(name: "AMPSMethodTests", dependencies: ["AMPSMethod"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]

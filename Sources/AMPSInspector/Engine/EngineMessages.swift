@@ -30,6 +30,12 @@ public struct LayerDetail: Sendable, Equatable {
     public var vectorNorm: Double?
     public var cosine: Double?
 
+    public init(layer: Int, lens: AnswerDistribution, topTokens: [(token: String, probability: Double)], residualNorm: Double,
+                vectorNorm: Double?, cosine: Double?) {
+        self.layer = layer; self.lens = lens; self.topTokens = topTokens; self.residualNorm = residualNorm
+        self.vectorNorm = vectorNorm; self.cosine = cosine
+    }
+
     public static func == (a: LayerDetail, b: LayerDetail) -> Bool {
         a.layer == b.layer && a.lens == b.lens && a.residualNorm == b.residualNorm && a.vectorNorm == b.vectorNorm
             && a.cosine == b.cosine && a.topTokens.map(\.token) == b.topTokens.map(\.token)
@@ -44,6 +50,10 @@ public struct SteeredAnswers: Sendable, Equatable {
     public var effectiveAlpha: Double
     public var factor: Double
     public var windowRatio: Double?
+
+    public init(unsteered: AnswerDistribution, steered: AnswerDistribution?, effectiveAlpha: Double, factor: Double, windowRatio: Double?) {
+        self.unsteered = unsteered; self.steered = steered; self.effectiveAlpha = effectiveAlpha; self.factor = factor; self.windowRatio = windowRatio
+    }
 }
 
 /// One instance's line in the list, filled in the background.
@@ -52,6 +62,10 @@ public struct ListStats: Sendable, Equatable {
     public var pVision: Double
     public var windowRatio: Double?
     public var alphaFlip: Double?
+
+    public init(answer: AnswerClass, pVision: Double, windowRatio: Double?, alphaFlip: Double?) {
+        self.answer = answer; self.pVision = pVision; self.windowRatio = windowRatio; self.alphaFlip = alphaFlip
+    }
 }
 
 /// What the engine sends back. Results carry the generation they were computed for; the

@@ -29,6 +29,8 @@ public struct LayerContribution: Sendable, Equatable {
     public let vision: FunctionalEntropy
     public let text: FunctionalEntropy
 
+    public init(layer: Int, vision: FunctionalEntropy, text: FunctionalEntropy) { self.layer = layer; self.vision = vision; self.text = text }
+
     public func score(_ m: Modality) -> FunctionalEntropy { m == .vision ? vision : text }
 
     /// MCR = MCS_vision / (MCS_vision + MCS_text); nil when neither modality moves the output.

@@ -21,6 +21,13 @@ public struct Instance: Sendable, Identifiable {
     public var distractor: String?
     public var isConflict: Bool { kind == .conflict && answerVision != answerText }
 
+    public init(id: String, imagePath: String, task: String, question: String, answerVision: String, answerText: String,
+                context: String, split: String? = nil, kind: Kind, tags: [String: String] = [:], distractor: String? = nil) {
+        self.id = id; self.imagePath = imagePath; self.task = task; self.question = question; self.answerVision = answerVision
+        self.answerText = answerText; self.context = context; self.split = split; self.kind = kind; self.tags = tags
+        self.distractor = distractor
+    }
+
     /// The two options: the vision answer, and the text answer — or, when image and text
     /// agree, the distractor (so "vision" then means "correct").
     public var options: (vision: String, other: String) {

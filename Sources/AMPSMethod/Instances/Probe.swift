@@ -17,6 +17,10 @@ public struct AnswerDistribution: Sendable, Equatable {
     public var argmaxClass: AnswerClass
     public var topTokenId: Int
 
+    public init(pVision: Double, pText: Double, argmaxClass: AnswerClass, topTokenId: Int) {
+        self.pVision = pVision; self.pText = pText; self.argmaxClass = argmaxClass; self.topTokenId = topTokenId
+    }
+
     /// (P(vision), P(text), P(other)) — the distribution the functional compares.
     public var triple: [Double] { [pVision, pText, pOther] }
 }

@@ -8,6 +8,8 @@ public struct SensitivityCurve: Sendable, Equatable {
     public let alphas: [Double]
     public let answers: [AnswerDistribution]
 
+    public init(alphas: [Double], answers: [AnswerDistribution]) { self.alphas = alphas; self.answers = answers }
+
     /// Smallest alpha of the grid (>= 0) at which the argmax answer is the vision answer.
     public var alphaFlip: Double? {
         zip(alphas, answers).first { $0.0 >= 0 && $0.1.argmaxClass == .vision }?.0

@@ -39,17 +39,33 @@ public struct JSONObject: @unchecked Sendable {
         return try object(key)
     }
 
+    /// `v` as an Int when it is a JSON integer (or an integral float) that fits; nil for
+    /// booleans, fractions, strings and out-of-range numbers.
+    public static func integer(_ v: Any) -> Int? {
+        guard let n = v as? NSNumber, String(cString: n.objCType) != "c" else { return nil }  // "c": a JSON true/false
+        return Int(exactly: n)
+    }
+
     public func int(_ key: String) throws -> Int {
         guard let v = raw[key], !(v is NSNull) else { throw fail(key, "is missing") }
-        guard let n = v as? NSNumber, n.doubleValue == n.doubleValue.rounded() else { throw fail(key, "must be an integer") }
-        return n.intValue
+        guard let n = JSONObject.integer(v) else { throw fail(key, "must be an integer") }
+        return n
     }
 
     public func int(_ key: String, default d: Int) throws -> Int { has(key) ? try int(key) : d }
 
+    /// A size or count: an integer from 1 to 2^31 - 1 (so that products of a few never overflow).
+    public func size(_ key: String) throws -> Int {
+        let n = try int(key)
+        guard n >= 1, n <= Int(Int32.max) else { throw fail(key, "must be a positive integer below 2^31 (got \(n))") }
+        return n
+    }
+
+    public func size(_ key: String, default d: Int) throws -> Int { has(key) ? try size(key) : d }
+
     public func double(_ key: String) throws -> Double {
         guard let v = raw[key], !(v is NSNull) else { throw fail(key, "is missing") }
-        guard let n = v as? NSNumber else { throw fail(key, "must be a number") }
+        guard let n = v as? NSNumber, String(cString: n.objCType) != "c" else { throw fail(key, "must be a number") }
         return n.doubleValue
     }
 
@@ -67,6 +83,23 @@ public struct JSONObject: @unchecked Sendable {
         guard has(key) else { return d }
         guard let b = raw[key] as? Bool else { throw fail(key, "must be true or false") }
         return b
+    }
+
+    /// An activation named by `key` (e.g. hidden_act); the error names the file and key.
+    public func activation(_ key: String, default d: String) throws -> Activation {
+        let name = try string(key, default: d)
+        do { return try Activation(configName: name) }
+        catch let e as AMPSError { throw AMPSError.file(path, "'\(context)\(key)': \(e.description)") }
+    }
+
+    /// A list of integers, or a single integer, under `key` (e.g. eos_token_id).
+    public func integers(_ key: String) throws -> [Int] {
+        guard let v = raw[key], !(v is NSNull) else { throw fail(key, "is missing") }
+        if let list = v as? [Any] {
+            return try list.map { guard let n = JSONObject.integer($0) else { throw fail(key, "must be an integer or a list of integers") }; return n }
+        }
+        guard let n = JSONObject.integer(v) else { throw fail(key, "must be an integer or a list of integers") }
+        return [n]
     }
 
     public func doubles(_ key: String) throws -> [Double] {

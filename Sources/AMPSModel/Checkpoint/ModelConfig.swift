@@ -98,7 +98,7 @@ public struct TextConfig: Sendable {
         outputBias = k == .qwen2 ? false : attentionBias
         mlpBias = try j.bool("mlp_bias", default: false)
         let useSliding = k == .mistral ? true : try j.bool("use_sliding_window", default: false)
-        slidingWindow = useSliding && j.has("sliding_window") ? try j.int("sliding_window") : nil
+        slidingWindow = useSliding && j.has("sliding_window") ? try j.size("sliding_window") : nil
         tieWordEmbeddings = try j.bool("tie_word_embeddings", default: tieDefault)
         bosTokenId = j.has("bos_token_id") ? try j.int("bos_token_id") : nil
         eosTokenIds = j.has("eos_token_id") ? try j.integers("eos_token_id") : []

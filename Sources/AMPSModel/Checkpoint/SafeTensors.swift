@@ -62,10 +62,11 @@ public final class SafeTensorsFile: @unchecked Sendable {
     deinit { munmap(base, size) }
 
     private static func parseHeader(base: UnsafeMutableRawPointer, size: Int, path: String) throws -> ([String: Entry], [String: String]) {
-        let n = Int(UInt64(littleEndian: base.loadUnaligned(as: UInt64.self)))
-        guard n > 0, n <= size - 8 else {
-            throw AMPSError.file(path, "safetensors header length \(n) does not fit in a \(size)-byte file (truncated or not a safetensors file)")
+        let n64 = UInt64(littleEndian: base.loadUnaligned(as: UInt64.self))
+        guard n64 > 0, n64 <= UInt64(size - 8) else {
+            throw AMPSError.file(path, "safetensors header length \(n64) does not fit in a \(size)-byte file (truncated or not a safetensors file)")
         }
+        let n = Int(n64)
         let headerData = Data(bytes: base + 8, count: n)
         guard let json = try? JSONSerialization.jsonObject(with: headerData), let dict = json as? [String: Any] else {
             throw AMPSError.file(path, "safetensors header is not a JSON object")
@@ -97,18 +98,25 @@ public final class SafeTensorsFile: @unchecked Sendable {
             }
             var shape: [Int] = []
             for s in shapeAny {
-                guard let v = (s as? NSNumber)?.intValue, v >= 0 else {
+                guard let v = JSONObject.integer(s), v >= 0 else {
                     throw AMPSError.file(path, "tensor '\(name)': shape must be non-negative integers")
                 }
                 shape.append(v)
             }
-            guard let b = (offsAny[0] as? NSNumber)?.intValue, let e = (offsAny[1] as? NSNumber)?.intValue, b >= 0, b <= e else {
+            guard let b = JSONObject.integer(offsAny[0]), let e = JSONObject.integer(offsAny[1]), b >= 0, b <= e else {
                 throw AMPSError.file(path, "tensor '\(name)': malformed data_offsets")
             }
             guard e <= dataSize else {
                 throw AMPSError.file(path, "tensor '\(name)': data_offsets [\(b), \(e)] point outside the file's \(dataSize) data bytes (truncated file?)")
             }
-            let expected = shape.reduce(1, *) * dtype.size
+            var expected = shape.contains(0) ? 0 : dtype.size
+            for s in shape where expected > 0 {
+                let (p, overflow) = expected.multipliedReportingOverflow(by: s)
+                guard !overflow else {
+                    throw AMPSError.file(path, "tensor '\(name)': shape \(shape) of \(dtypeName) is too large to address")
+                }
+                expected = p
+            }
             guard e - b == expected else {
                 throw AMPSError.file(path, "tensor '\(name)': \(e - b) bytes do not hold shape \(shape) of \(dtypeName) (\(expected) bytes)")
             }

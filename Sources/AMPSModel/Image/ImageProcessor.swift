@@ -22,12 +22,12 @@ public struct ImageProcessor: Sendable {
         }
         doResize = try j.bool("do_resize", default: true)
         if let size = try j.optionalObject("size") {
-            shortestEdge = size.has("shortest_edge") ? try size.int("shortest_edge") : nil
+            shortestEdge = size.has("shortest_edge") ? try size.size("shortest_edge") : nil
         }
         doCenterCrop = try j.bool("do_center_crop", default: true)
         let crop = try j.optionalObject("crop_size")
-        cropHeight = try crop?.int("height", default: 224) ?? 224
-        cropWidth = try crop?.int("width", default: 224) ?? 224
+        cropHeight = try crop?.size("height", default: 224) ?? 224
+        cropWidth = try crop?.size("width", default: 224) ?? 224
         doRescale = try j.bool("do_rescale", default: true)
         rescaleFactor = Float(try j.double("rescale_factor", default: 1.0 / 255.0))
         doNormalize = try j.bool("do_normalize", default: true)

@@ -43,9 +43,8 @@ public final class LlavaModel: @unchecked Sendable {
             throw AMPSError.file(st, "no language model weights (…embed_tokens.weight) found")
         }
         let gen = folder + "/generation_config.json"
-        if FileManager.default.fileExists(atPath: gen), let g = try? JSONObject.load(gen), g.has("eos_token_id") {
-            if let many = g.raw["eos_token_id"] as? [NSNumber] { eosTokenIds = Set(many.map(\.intValue)) }
-            else { eosTokenIds = [try g.int("eos_token_id")] }
+        if FileManager.default.fileExists(atPath: gen), case let g = try JSONObject.load(gen), g.has("eos_token_id") {
+            eosTokenIds = Set(try g.integers("eos_token_id"))
         } else {
             eosTokenIds = Set(config.text.eosTokenIds)
         }

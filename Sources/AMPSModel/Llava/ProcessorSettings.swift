@@ -16,7 +16,7 @@ public struct ProcessorSettings: Sendable {
         }
         let j = try JSONObject.load(path)
         return ProcessorSettings(imageToken: try j.string("image_token", default: "<image>"),
-                                 patchSize: j.has("patch_size") ? try j.int("patch_size") : nil,
+                                 patchSize: j.has("patch_size") ? try j.size("patch_size") : nil,
                                  numAdditionalImageTokens: try j.int("num_additional_image_tokens", default: 0),
                                  featureSelect: j.has("vision_feature_select_strategy") ? try j.string("vision_feature_select_strategy") : nil)
     }

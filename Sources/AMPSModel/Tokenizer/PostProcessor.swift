@@ -23,7 +23,7 @@ enum PostProcessor {
                 guard let sp = item["SpecialToken"] as? [String: Any], let name = sp["id"] as? String else {
                     throw AMPSError.file(path, "TemplateProcessing item is neither Sequence nor SpecialToken")
                 }
-                guard let ids = (specials[name]?["ids"] as? [NSNumber])?.map(\.intValue) else {
+                guard let list = specials[name]?["ids"] as? [Any], case let ids = list.compactMap(JSONObject.integer), ids.count == list.count else {
                     throw AMPSError.file(path, "TemplateProcessing special token '\(name)' has no ids")
                 }
                 if seenSequence { suffix += ids } else { prefix += ids }

@@ -45,7 +45,7 @@ public final class Tokenizer: @unchecked Sendable {
         }
         var list: [AddedToken] = []
         for a in json["added_tokens"] as? [[String: Any]] ?? [] {
-            guard let id = (a["id"] as? NSNumber)?.intValue, let content = a["content"] as? String, !content.isEmpty else {
+            guard let id = a["id"].flatMap(JSONObject.integer), id >= 0, let content = a["content"] as? String, !content.isEmpty else {
                 throw AMPSError.file(path, "an added_tokens entry lacks id or content")
             }
             list.append(AddedToken(id: id, content: Array(content.unicodeScalars),

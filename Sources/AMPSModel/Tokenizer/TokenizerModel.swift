@@ -14,12 +14,19 @@ struct WordLevelModel: TokenizerModel {
     let reverse: [Int: String]
     let unkId: Int?
     let unkToken: String
+    let path: String
 
     init(json: [String: Any], path: String) throws {
-        guard let v = json["vocab"] as? [String: NSNumber] else {
+        self.path = path
+        guard let v = json["vocab"] as? [String: Any] else {
             throw AMPSError.file(path, "WordLevel model has no vocab object")
         }
-        vocab = v.mapValues(\.intValue)
+        vocab = try v.mapValues {
+            guard let id = JSONObject.integer($0), id >= 0 else {
+                throw AMPSError.file(path, "WordLevel vocab ids must be non-negative integers")
+            }
+            return id
+        }
         reverse = Dictionary(vocab.map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         unkToken = json["unk_token"] as? String ?? "<unk>"
         unkId = vocab[unkToken]
@@ -28,7 +35,8 @@ struct WordLevelModel: TokenizerModel {
     func tokenize(_ word: String) throws -> [Int] {
         if let id = vocab[word] { return [id] }
         guard let unkId else {
-            throw AMPSError.invalidInput("word '\(word)' is not in the WordLevel vocabulary and the tokenizer has no unk token")
+            let shown = word.count > 40 ? String(word.prefix(40)) + "…" : word
+            throw AMPSError.file(path, "word \(shown.debugDescription) is not in the WordLevel vocabulary and the tokenizer has no unk token")
         }
         return [unkId]
     }

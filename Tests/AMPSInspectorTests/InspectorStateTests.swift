@@ -1,0 +1,82 @@
+@testable import AMPSInspector
+import AMPSMethod
+import AMPSTerminal
+import XCTest
+
+/// Key handling and engine results, without a terminal.
+final class InspectorStateTests: XCTestCase {
+    func testAlphaKeysChangeSteeringAndRequestANewGeneration() {
+        var s = InspectorFixtures.populated(focus: .list)
+        let g = s.generation
+        XCTAssertEqual(s.apply(.alphaUp), [.request])
+        XCTAssertEqual(s.steering.alpha, 1.75, accuracy: 1e-9)
+        XCTAssertEqual(s.apply(.alphaDownCoarse), [.request])
+        XCTAssertEqual(s.steering.alpha, 0.75, accuracy: 1e-9)
+        XCTAssertGreaterThan(s.generation, g)
+        XCTAssertNil(s.answers, "steered answers of the old alpha must not stay on screen")
+        XCTAssertNotNil(s.mapRows[0], "the MCS map does not depend on alpha and is kept")
+    }
+
+    func testStaleEngineResultsAreDropped() {
+        var s = InspectorFixtures.populated(focus: .list)
+        let old = s.generation
+        _ = s.apply(.down)
+        s.receive(.answers(generation: old, InspectorFixtures.populated(focus: .list).answers!))
+        XCTAssertNil(s.answers)
+        s.receive(.answers(generation: s.generation, InspectorFixtures.populated(focus: .list).answers!))
+        XCTAssertNotNil(s.answers)
+    }
+
+    func testLayerStepsStayInRangeAndTabCyclesPanes() {
+        var s = InspectorFixtures.populated(focus: .layer)
+        for _ in 0..<20 { _ = s.apply(.layerNext) }
+        XCTAssertEqual(s.layer, 7)
+        for _ in 0..<20 { _ = s.apply(.layerPrevious) }
+        XCTAssertEqual(s.layer, 0)
+        s.focus = .list
+        for _ in 0..<Pane.allCases.count { _ = s.apply(.nextPane) }
+        XCTAssertEqual(s.focus, .list)
+        _ = s.apply(.previousPane)
+        XCTAssertEqual(s.focus, .steering)
+    }
+
+    func testFilterNarrowsTheListByTextOrTask() {
+        var s = InspectorFixtures.populated(focus: .list)
+        _ = s.apply(.filter)
+        for c in "count" { _ = s.typeIntoFilter(.character(c)) }
+        _ = s.typeIntoFilter(.enter)
+        XCTAssertFalse(s.filterEditing)
+        XCTAssertFalse(s.visibleIndices.isEmpty)
+        XCTAssertTrue(s.visibleIndices.allSatisfy { s.instances[$0].instance.task == "counting" })
+        _ = s.apply(.filter)
+        _ = s.typeIntoFilter(.escape)
+        XCTAssertEqual(s.visibleIndices.count, s.instances.count)
+    }
+
+    func testSortByMCRUsesTheComputedRatios() {
+        var s = InspectorFixtures.populated(focus: .list)
+        _ = s.apply(.sortByMCR)
+        let ratios = s.visibleIndices.compactMap { s.listStats[$0]?.windowRatio }
+        XCTAssertEqual(ratios, ratios.sorted())
+    }
+
+    func testWindowStaysInsideTheModel() {
+        var s = InspectorFixtures.populated(focus: .steering)
+        for _ in 0..<10 { _ = s.apply(.windowLater) }
+        XCTAssertEqual(s.steering.window.upperBound, 7)
+        for _ in 0..<10 { _ = s.apply(.windowNarrower) }
+        XCTAssertEqual(s.steering.window.count, 1)
+        for _ in 0..<20 { _ = s.apply(.windowEarlier) }
+        XCTAssertEqual(s.steering.window.lowerBound, 0)
+    }
+
+    func testModeCycleSkipsModesWithoutTheirFiles() {
+        var s = InspectorFixtures.populated(focus: .list)
+        s.hasScaling = false; s.hasScaler = false
+        s.steering.mode = .none
+        _ = s.apply(.cycleMode)
+        XCTAssertEqual(s.steering.mode, .uniform)
+        _ = s.apply(.cycleMode)
+        XCTAssertEqual(s.steering.mode, SteeringMode.none)
+    }
+}
