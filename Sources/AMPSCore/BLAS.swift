@@ -2,6 +2,10 @@ import COpenBLAS
 
 /// The one place the engine calls BLAS. Every matrix product of the models goes here.
 public enum BLAS {
+    /// Floating-point operations issued through these wrappers (2·m·n·k per product).
+    /// Only the benchmark reads it; it is not synchronised, so count on one thread.
+    nonisolated(unsafe) public static var flops: Double = 0
+
     /// C[M,N] = alpha * A[M,K] · B[N,K]^T + beta * C — the shape of `x · W^T` for a
     /// PyTorch Linear weight W stored [out, in]. Leading dimensions allow strided views
     /// (one attention head inside a [T, H*hd] buffer) without copies.
@@ -11,6 +15,7 @@ public enum BLAS {
                               b: UnsafePointer<Float>, ldb: Int,
                               c: UnsafeMutablePointer<Float>, ldc: Int,
                               alpha: Float = 1, beta: Float = 0) {
+        flops += 2 * Double(m) * Double(n) * Double(k)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -22,6 +27,7 @@ public enum BLAS {
                               b: UnsafePointer<Float>, ldb: Int,
                               c: UnsafeMutablePointer<Float>, ldc: Int,
                               alpha: Float = 1, beta: Float = 0) {
+        flops += 2 * Double(m) * Double(n) * Double(k)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -33,6 +39,7 @@ public enum BLAS {
                               b: UnsafePointer<Float>, ldb: Int,
                               c: UnsafeMutablePointer<Float>, ldc: Int,
                               alpha: Float = 1, beta: Float = 0) {
+        flops += 2 * Double(m) * Double(n) * Double(k)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

@@ -8,7 +8,7 @@ struct AMPSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "amps",
         abstract: "Inspect and steer the modality preference of multimodal LLMs (AMPS).",
-        subcommands: [InspectCommand.self, ForwardCommand.self, GenerateCommand.self, VectorsCommand.self, DiagnoseCommand.self, FitCommand.self, EvalCommand.self],
+        subcommands: [InspectCommand.self, ForwardCommand.self, GenerateCommand.self, VectorsCommand.self, DiagnoseCommand.self, FitCommand.self, EvalCommand.self, BenchCommand.self],
         defaultSubcommand: InspectCommand.self)
 }
 

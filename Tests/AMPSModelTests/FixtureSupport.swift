@@ -7,7 +7,9 @@ import XCTest
 /// save_pretrained wrote it plus expected.json / expected.safetensors dumps.
 struct Fixture {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
-    static let cases = ["llava_clip_llama_default", "llava_clip_llama_full", "llava_clip_llama_multilayer"]
+    static let cases = ["llava_clip_llama_default", "llava_clip_llama_full", "llava_clip_llama_multilayer",
+                        "llava_clip_llama_bf16", "llava_clip_llama_f16", "llava_clip_llama_sharded",
+                        "llava_siglip_qwen2", "llava_siglip_mistral"]
 
     let name: String
     let folder: String

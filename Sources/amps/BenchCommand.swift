@@ -1,0 +1,165 @@
+import AMPSCore
+import AMPSMethod
+import AMPSModel
+import ArgumentParser
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the engine on the default model (and a large checkpoint), next to sgemm and the PyTorch reference.")
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var method: MethodOptions
+
+    @Option(name: .long, help: "Instance for the single-instance workloads (default: the first conflict instance).")
+    var instance: String?
+
+    @Option(name: .customLong("eval-instances"), help: "Conflict instances for the eval workload.")
+    var evalInstances: Int = 200
+
+    @Option(name: .long, help: "Repeats of the short workloads (median reported).")
+    var repeats: Int = 5
+
+    @Option(name: .long, help: "A large checkpoint folder for prefill/decode (e.g. made by tools/make_bench_checkpoint.py).")
+    var large: String?
+
+    @Option(name: .customLong("torch"), help: "JSON written by tools/bench_torch.py on the same machine, for the ratios.")
+    var torchJSON: String?
+
+    @Option(name: .customLong("json"), help: "Write the results as JSON to this file.")
+    var jsonOut: String?
+
+    @Flag(name: .long, help: "Tiny sizes (smoke test of the harness).")
+    var quick = false
+
+    func run() throws {
+        try reportingErrors {
+            guard repeats >= 1, evalInstances >= 1 else { throw AMPSError.invalidInput("--repeats and --eval-instances must be at least 1") }
+            let m = try model.load()
+            let set = try method.instances().instances
+            let conflicts = set.filter(\.isConflict)
+            guard let first = try instance.map({ id in try InstanceSet(path: method.data, instances: set).instance(id: id) }) ?? conflicts.first else {
+                throw AMPSError.invalidInput("no conflict instance to benchmark on")
+            }
+            let template = try method.template(m)
+            let vectors = try method.steeringVectors(m)
+            let window = try method.layerWindow(m)
+            var settings = try method.perturbation()
+            if quick { settings.samples = 4 }
+            let alpha: Float = 2
+            var results: [BenchmarkResult] = []
+            let probe = try Probe(model: m, template: template, instance: first, order: .visionFirst, instruction: .none)
+            let reps = quick ? 1 : repeats
+            // (a) one steered forward pass (prompt preparation, vision tower and decoder).
+            results.append(try Benchmark.measure("steered_forward", repeats: reps, detail: "instance \(first.id), uniform alpha \(alpha), layers \(window)") {
+                let x = try m.prepare(prompt: probe.prompt, imagePath: first.imagePath)
+                let st = vectors.steering(window: window, scales: [alpha], promptLength: x.length)
+                _ = m.run(x, steering: st)
+            })
+            // (b) the full MCS map: all layers x 2 modalities x N.
+            results.append(try Benchmark.measure("mcs_map", repeats: quick ? 1 : max(1, reps / 2),
+                                                 detail: "\(m.layerCount) layers x 2 modalities x N=\(settings.samples)") {
+                let pass = m.run(probe.input)
+                _ = try ModalityContribution.map(model: m, pass: pass, probe: probe, settings: settings)
+            })
+            // (c) eval: conflict instances x both orders, one steered pass each at one alpha.
+            let evalSet = Array(conflicts.prefix(quick ? 2 : evalInstances))
+            results.append(try Benchmark.measure("eval_uniform", repeats: 1, detail: "\(evalSet.count) conflict instances x 2 orders, alpha \(alpha)") {
+                for inst in evalSet {
+                    for o in OptionOrder.allCases {
+                        let p = try Probe(model: m, template: template, instance: inst, order: o, instruction: .none)
+                        let st = vectors.steering(window: window, scales: [alpha], promptLength: p.input.length)
+                        _ = p.answer(m.run(p.input, steering: st).logits)
+                    }
+                }
+            })
+            // (d) prefill and decode on a large checkpoint.
+            var largeInfo: [String: Any] = [:]
+            if let large {
+                let t0 = Benchmark.now()
+                let big = try LlavaModel(folder: large)
+                largeInfo["load_seconds"] = Benchmark.now() - t0
+                let img = AMPSModel.RGBImage(width: big.config.vision.imageSize, height: big.config.vision.imageSize,
+                                             pixels: (0..<(big.config.vision.imageSize * big.config.vision.imageSize * 3)).map { UInt8(($0 * 37) % 251) })
+                let words = Array(repeating: "hello", count: 100).joined(separator: " ")
+                let x = try big.prepare(prompt: big.processor.imageToken + "\n" + words, image: img, imageName: "synthetic")
+                largeInfo["prompt_tokens"] = x.length
+                results.append(Benchmark.measure("large_prefill", repeats: quick ? 1 : 3, detail: "\(x.length) tokens (one image + text)") {
+                    _ = big.run(x)
+                })
+                let newTokens = quick ? 4 : 32
+                let dec = Benchmark.measure("large_decode", repeats: 1, detail: "prefill + \(newTokens) greedy tokens") {
+                    _ = big.generate(x, maxNewTokens: newTokens, stopAtEOS: false)
+                }
+                var d = dec
+                d.seconds = max(1e-9, dec.seconds - results.last!.seconds)
+                d.detail = "\(newTokens) tokens after the prefill (tokens/s = \(String(format: "%.2f", Double(newTokens) / d.seconds)))"
+                results.append(d)
+                largeInfo["peak_rss_mib"] = peakRSSMiB()
+            }
+            // The roofline: sgemm at the shapes the workloads use.
+            var gemms: [GemmResult] = []
+            let rows = probe.input.length * settings.samples
+            for (mm, nn, kk, label) in Benchmark.modelShapes(m.config.text, rows: rows, label: "default N-batch") {
+                gemms.append(Benchmark.gemm(m: mm, n: nn, k: kk, label: label, minSeconds: quick ? 0.02 : 0.3))
+            }
+            if large != nil, let big = try? LlavaModel(folder: large!) {
+                for (mm, nn, kk, label) in Benchmark.modelShapes(big.config.text, rows: (largeInfo["prompt_tokens"] as? Int) ?? 829, label: "large prefill") {
+                    gemms.append(Benchmark.gemm(m: mm, n: nn, k: kk, label: label, minSeconds: quick ? 0.02 : 0.5))
+                }
+            }
+            let roofline = gemms.map(\.gflops).max() ?? 0
+            let torch = try torchJSON.map(readTorch) ?? [:]
+            print("BLAS: \(BLAS.configuration), threads \(BLAS.threadCount), OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)")")
+            print("sgemm roofline: \(String(format: "%.1f", roofline)) GFLOP/s (best of \(gemms.count) model shapes)")
+            print("workload".rightPad(18) + "swift s".leftPad(10) + "torch s".leftPad(10) + "speedup".leftPad(9) + "GFLOP/s".leftPad(9) + "of roof".leftPad(9))
+            var rowsJSON: [[String: Any]] = []
+            for r in results {
+                let t = torch[r.name]
+                let ratio = t.map { $0 / r.seconds }
+                print(r.name.rightPad(18) + String(format: "%10.4f", r.seconds) + (t.map { String(format: "%10.4f", $0) } ?? "       n/a")
+                      + (ratio.map { String(format: "%8.2fx", $0) } ?? "      n/a") + String(format: "%9.1f", r.gflops)
+                      + String(format: "%8.0f%%", roofline > 0 ? 100 * r.gflops / roofline : 0) + "   " + r.detail)
+                rowsJSON.append(["name": r.name, "swift_seconds": r.seconds, "torch_seconds": jnum(t), "speedup": jnum(ratio),
+                                 "gflop": r.gflop, "gflops": r.gflops, "fraction_of_roofline": roofline > 0 ? r.gflops / roofline : 0,
+                                 "repeats": r.repeats, "detail": r.detail])
+            }
+            let peak = peakRSSMiB()
+            print(String(format: "peak resident memory: %.1f MiB", peak))
+            if let jsonOut {
+                let obj: [String: Any] = [
+                    "blas": BLAS.configuration, "threads": BLAS.threadCount, "roofline_gflops": roofline,
+                    "gemm": gemms.map { ["m": $0.m, "n": $0.n, "k": $0.k, "gflops": $0.gflops, "label": $0.label] },
+                    "workloads": rowsJSON, "large": largeInfo, "peak_rss_mib": peak, "quick": quick,
+                    "model": m.name, "samples": settings.samples,
+                ]
+                let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
+                try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: jsonOut).deletingLastPathComponent().path, withIntermediateDirectories: true)
+                guard FileManager.default.createFile(atPath: jsonOut, contents: data) else { throw AMPSError.file(jsonOut, "cannot be written") }
+            }
+        }
+    }
+
+    /// tools/bench_torch.py's JSON: {"workloads": {name: {"seconds": s}}} or {name: s}.
+    func readTorch(_ path: String) throws -> [String: Double] {
+        let j = try JSONObject.load(path)
+        let src = (j.raw["workloads"] as? [String: Any]) ?? j.raw
+        var out: [String: Double] = [:]
+        for (k, v) in src {
+            if let n = v as? NSNumber { out[k] = n.doubleValue }
+            else if let d = v as? [String: Any], let s = d["seconds"] as? NSNumber { out[k] = s.doubleValue }
+        }
+        return out
+    }
+}
+
+/// Peak resident set size of this process (VmHWM), MiB.
+func peakRSSMiB() -> Double {
+    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        return kb / 1024
+    }
+    return 0
+}
