@@ -84,8 +84,8 @@ struct BadInput {
         BadInput(name: "tokenizer.json not JSON", apply: { try writeFile("\u{0}\u{1}binary", to: $0 + "/tokenizer.json") },
                  namedPath: "/tokenizer.json", keywords: ["not valid JSON"]),
         BadInput(name: "tokenizer.json with an unsupported model", apply: { try editJSON($0 + "/tokenizer.json") { t in
-                     t["model"] = ["type": "BPE", "vocab": ["a": 0], "merges": [String]()] } },
-                 namedPath: "/tokenizer.json", keywords: ["tokenizer model 'BPE'", "not supported"]),
+                     t["model"] = ["type": "Unigram", "vocab": [["a", 0.0]], "unk_id": 0] } },
+                 namedPath: "/tokenizer.json", keywords: ["tokenizer model 'Unigram'", "not supported"]),
         BadInput(name: "tokenizer.json without a model section", apply: { try editJSON($0 + "/tokenizer.json") { t in t["model"] = nil } },
                  namedPath: "/tokenizer.json", keywords: ["no 'model' section"]),
         BadInput(name: "tokenizer vocab with fractional ids", apply: { try editJSON($0 + "/tokenizer.json") { t in
@@ -105,8 +105,8 @@ struct BadInput {
         BadInput(name: "processor config without image_processor", apply: { try editJSON($0 + "/processor_config.json") { p in p["image_processor"] = nil } },
                  namedPath: "/processor_config.json", keywords: ["image_processor", "missing"]),
         BadInput(name: "unsupported image processor", apply: { try editJSON($0 + "/processor_config.json") { p in
-                     var ip = p["image_processor"] as! [String: Any]; ip["image_processor_type"] = "SiglipImageProcessor"; p["image_processor"] = ip } },
-                 namedPath: "/processor_config.json", keywords: ["SiglipImageProcessor", "not supported"]),
+                     var ip = p["image_processor"] as! [String: Any]; ip["image_processor_type"] = "ConvNextImageProcessor"; p["image_processor"] = ip } },
+                 namedPath: "/processor_config.json", keywords: ["ConvNextImageProcessor", "not supported"]),
         BadInput(name: "processor image_std with a zero", apply: { try editJSON($0 + "/processor_config.json") { p in
                      var ip = p["image_processor"] as! [String: Any]; ip["image_std"] = [0.5, 0, 0.5]; p["image_processor"] = ip } },
                  namedPath: "/processor_config.json", keywords: ["image_std"]),

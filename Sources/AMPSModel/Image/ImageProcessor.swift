@@ -1,41 +1,90 @@
 import AMPSCore
 import Foundation
 
-/// The CLIP image processor's settings (`preprocessor_config.json`, or the
-/// `image_processor` section of `processor_config.json` as transformers 5 writes it).
+/// The CLIP or SigLIP image processor's settings (`preprocessor_config.json`, or the
+/// `image_processor` section of `processor_config.json` as transformers 5 writes it), applied as
+/// transformers 5.24's PIL backend does: resize (Pillow, bicubic by default), center crop, rescale,
+/// normalize.
 public struct ImageProcessor: Sendable {
+    public enum Kind: String, Sendable {
+        case clip = "CLIPImageProcessor"
+        case siglip = "SiglipImageProcessor"
+    }
+
+    public var kind: Kind
     public var doResize: Bool
+    /// `size.shortest_edge`: the shorter side becomes this, the aspect ratio is kept (CLIP).
     public var shortestEdge: Int?
+    /// `size.height` / `size.width`: a fixed output size (SigLIP).
+    public var resizeHeight: Int?
+    public var resizeWidth: Int?
+    public var resample: ImageResample
     public var doCenterCrop: Bool
     public var cropHeight: Int
     public var cropWidth: Int
     public var doRescale: Bool
-    public var rescaleFactor: Float
+    public var rescaleFactor: Double
     public var doNormalize: Bool
     public var mean: [Float]
     public var std: [Float]
 
     public init(json j: JSONObject) throws {
         let type = try j.string("image_processor_type", default: "CLIPImageProcessor")
-        guard type.hasPrefix("CLIPImageProcessor") else {
-            throw AMPSError.unsupported("\(j.path): image processor '\(type)' is not supported (supported: CLIPImageProcessor)")
+        // "...Fast" and "...Pil" name the same processing (transformers falls back to PIL without torchvision).
+        if type.hasPrefix("CLIPImageProcessor") { kind = .clip }
+        else if type.hasPrefix("SiglipImageProcessor") { kind = .siglip }
+        else {
+            throw AMPSError.unsupported("\(j.path): image processor '\(type)' is not supported (supported: CLIPImageProcessor, SiglipImageProcessor)")
         }
         doResize = try j.bool("do_resize", default: true)
-        if let size = try j.optionalObject("size") {
-            shortestEdge = size.has("shortest_edge") ? try size.size("shortest_edge") : nil
+        if let n = j.raw["size"].flatMap(JSONObject.integer) {
+            shortestEdge = n  // a bare number means shortest_edge in transformers
+            guard n >= 1 else { throw AMPSError.file(j.path, "'size' must be positive") }
+        } else if let size = try j.optionalObject("size") {
+            let keys = Set(size.raw.filter { !($0.value is NSNull) }.keys)
+            if keys == ["shortest_edge"] {
+                shortestEdge = try size.size("shortest_edge")
+            } else if keys == ["height", "width"] {
+                resizeHeight = try size.size("height"); resizeWidth = try size.size("width")
+            } else {
+                throw AMPSError.unsupported("\(j.path): image processor size \(keys.sorted()) is not supported (supported: {shortest_edge} or {height, width})")
+            }
+        } else if kind == .clip {
+            shortestEdge = 224
+        } else {
+            resizeHeight = 224; resizeWidth = 224
         }
-        doCenterCrop = try j.bool("do_center_crop", default: true)
-        let crop = try j.optionalObject("crop_size")
-        cropHeight = try crop?.size("height", default: 224) ?? 224
-        cropWidth = try crop?.size("width", default: 224) ?? 224
+        let r = try j.int("resample", default: ImageResample.bicubic.rawValue)
+        guard let filter = ImageResample(rawValue: r) else {
+            throw AMPSError.unsupported("\(j.path): image processor resample \(r) is not supported (supported: 3 bicubic, 2 bilinear)")
+        }
+        resample = filter
+        doCenterCrop = try j.bool("do_center_crop", default: kind == .clip)
+        if let n = j.raw["crop_size"].flatMap(JSONObject.integer) {
+            guard n >= 1 else { throw AMPSError.file(j.path, "'crop_size' must be positive") }
+            cropHeight = n; cropWidth = n
+        } else {
+            let crop = try j.optionalObject("crop_size")
+            cropHeight = try crop?.size("height", default: 224) ?? 224
+            cropWidth = try crop?.size("width", default: 224) ?? 224
+        }
         doRescale = try j.bool("do_rescale", default: true)
-        rescaleFactor = Float(try j.double("rescale_factor", default: 1.0 / 255.0))
+        rescaleFactor = try j.double("rescale_factor", default: 1.0 / 255.0)
         doNormalize = try j.bool("do_normalize", default: true)
-        mean = j.has("image_mean") ? try j.doubles("image_mean").map(Float.init) : [0.48145466, 0.4578275, 0.40821073]
-        std = j.has("image_std") ? try j.doubles("image_std").map(Float.init) : [0.26862954, 0.26130258, 0.27577711]
+        let defaultMean: [Float] = kind == .clip ? [0.48145466, 0.4578275, 0.40821073] : [0.5, 0.5, 0.5]
+        let defaultStd: [Float] = kind == .clip ? [0.26862954, 0.26130258, 0.27577711] : [0.5, 0.5, 0.5]
+        mean = try ImageProcessor.triple(j, "image_mean", default: defaultMean)
+        std = try ImageProcessor.triple(j, "image_std", default: defaultStd)
         guard mean.count == 3, std.count == 3, std.allSatisfy({ $0 > 0 }) else {
             throw AMPSError.file(j.path, "image_mean and image_std must hold 3 values, std positive")
         }
+    }
+
+    /// A per-channel list, or one number for all channels.
+    private static func triple(_ j: JSONObject, _ key: String, default d: [Float]) throws -> [Float] {
+        guard j.has(key) else { return d }
+        if let v = j.raw[key] as? NSNumber, !(j.raw[key] is Bool) { return Array(repeating: v.floatValue, count: 3) }
+        return try j.doubles(key).map(Float.init)
     }
 
     /// Reads the settings from a checkpoint folder.
@@ -49,35 +98,78 @@ public struct ImageProcessor: Sendable {
         throw AMPSError.file(folder, "no preprocessor_config.json or processor_config.json with an image_processor section")
     }
 
+    /// The (height, width) the resize step produces for an image of `height` x `width`.
+    public func resizedSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        guard doResize else { return (height, width) }
+        if let e = shortestEdge {
+            // transformers' get_resize_output_image_size(default_to_square=False).
+            let (short, long) = width <= height ? (width, height) : (height, width)
+            let newLong = Int(Double(e) * Double(long) / Double(short))
+            return width <= height ? (newLong, e) : (e, newLong)
+        }
+        return (resizeHeight ?? height, resizeWidth ?? width)
+    }
+
+    /// The image after resize and center crop, still 8-bit (what the processor rescales).
+    public func preprocess(_ image: RGBImage) -> RGBImage {
+        var img = image
+        if doResize {
+            let (h, w) = resizedSize(height: img.height, width: img.width)
+            img = img.resized(width: w, height: h, filter: resample)
+        }
+        if doCenterCrop { img = img.centerCropped(height: cropHeight, width: cropWidth) }
+        return img
+    }
+
     /// pixel_values [3, H, W]: channel-first, rescaled and normalized.
     public func pixelValues(_ image: RGBImage, expectedSize: Int, path: String) throws -> Tensor {
-        var h = image.height, w = image.width
-        if doResize, let e = shortestEdge, min(h, w) != e {
-            throw AMPSError.unsupported("\(path): image is \(w)x\(h) but the processor resizes to shortest edge \(e); resizing is not supported yet")
-        }
-        var x0 = 0, y0 = 0
-        if doCenterCrop && (h != cropHeight || w != cropWidth) {
-            guard h >= cropHeight, w >= cropWidth else {
-                throw AMPSError.invalidInput("\(path): image \(w)x\(h) is smaller than the crop \(cropWidth)x\(cropHeight)")
-            }
-            // transformers' center_crop: top = (h - crop_h) // 2, left = (w - crop_w) // 2
-            y0 = (h - cropHeight) / 2; x0 = (w - cropWidth) / 2
-            h = cropHeight; w = cropWidth
-        }
+        let img = preprocess(image)
+        let h = img.height, w = img.width
         guard h == expectedSize, w == expectedSize else {
-            throw AMPSError.invalidInput("\(path): image is \(w)x\(h) after preprocessing, the vision tower expects \(expectedSize)x\(expectedSize)")
+            throw AMPSError.invalidInput("\(path): image is \(image.width)x\(image.height), \(w)x\(h) after preprocessing, the vision tower expects \(expectedSize)x\(expectedSize)")
         }
         let t = Tensor(zeros: [3, h, w])
         for c in 0..<3 {
             for y in 0..<h {
                 for x in 0..<w {
-                    var v = Float(image.pixels[((y + y0) * image.width + (x + x0)) * 3 + c])
-                    if doRescale { v *= rescaleFactor }
+                    // transformers: float64 multiply then float32, then (x - mean) / std in float32.
+                    var v = Float(img.pixels[(y * w + x) * 3 + c])
+                    if doRescale { v = Float(Double(img.pixels[(y * w + x) * 3 + c]) * rescaleFactor) }
                     if doNormalize { v = (v - mean[c]) / std[c] }
                     t.data[(c * h + y) * w + x] = v
                 }
             }
         }
         return t
+    }
+}
+
+extension RGBImage {
+    /// transformers' center_crop: top = (h - crop_h) // 2, left = (w - crop_w) // 2; an image smaller
+    /// than the crop is first padded with zeros (black), centered, as that function does.
+    public func centerCropped(height cropH: Int, width cropW: Int) -> RGBImage {
+        if cropH == height && cropW == width { return self }
+        func floorDiv2(_ v: Int) -> Int { v >= 0 ? v / 2 : -((-v + 1) / 2) }
+        var top = floorDiv2(height - cropH), left = floorDiv2(width - cropW)
+        var src = self
+        if top < 0 || left < 0 {
+            let newH = max(cropH, height), newW = max(cropW, width)
+            let topPad = (newH - height + 1) / 2, leftPad = (newW - width + 1) / 2
+            var padded = [UInt8](repeating: 0, count: newH * newW * 3)
+            for y in 0..<height {
+                let dst = ((y + topPad) * newW + leftPad) * 3
+                padded[dst..<(dst + width * 3)] = pixels[(y * width * 3)..<((y + 1) * width * 3)]
+            }
+            src = RGBImage(width: newW, height: newH, pixels: padded)
+            top += topPad; left += leftPad
+        }
+        let y0 = max(0, top), y1 = min(src.height, top + cropH)
+        let x0 = max(0, left), x1 = min(src.width, left + cropW)
+        var out = [UInt8](repeating: 0, count: (y1 - y0) * (x1 - x0) * 3)
+        for y in y0..<y1 {
+            let s = (y * src.width + x0) * 3, d = (y - y0) * (x1 - x0) * 3
+            out[d..<(d + (x1 - x0) * 3)] = src.pixels[s..<(s + (x1 - x0) * 3)]
+        }
+        return RGBImage(width: x1 - x0, height: y1 - y0, pixels: out)
     }
 }

@@ -102,8 +102,6 @@ final class BPEModel: TokenizerModel, @unchecked Sendable {
     func token(for id: Int) -> String? { id >= 0 && id < reverse.count ? reverse[id] : nil }
     func id(for token: String) -> Int? { vocab[TokenKey(token)] }
 
-    func tokenize(_ word: String) throws -> [Int] { try tokenize(word.scalars) }
-
     func tokenize(_ word: Scalars) throws -> [Int] {
         if word.isEmpty { return [] }
         let key = TokenKey(word)

@@ -5,7 +5,8 @@ import Foundation
 indirect enum Normalizer {
     case nfc, nfd, nfkc, nfkd, lowercase
     case strip(left: Bool, right: Bool)
-    case replace(pattern: String, content: String)
+    case replace(pattern: Scalars, content: Scalars)
+    case replaceRegex(TokenizerRegex, content: Scalars)
     case prepend(String)
     case sequence([Normalizer])
 
@@ -20,15 +21,19 @@ indirect enum Normalizer {
         case "Strip": self = .strip(left: json["strip_left"] as? Bool ?? true, right: json["strip_right"] as? Bool ?? true)
         case "Prepend": self = .prepend(json["prepend"] as? String ?? "")
         case "Replace":
-            guard let pattern = json["pattern"] as? [String: Any], let s = pattern["String"] as? String else {
-                throw AMPSError.unsupported("\(path): Replace normalizer with a regex pattern is not supported")
+            let content = (json["content"] as? String ?? "").scalars
+            if let pattern = json["pattern"] as? [String: Any], let s = pattern["String"] as? String, !s.isEmpty {
+                self = .replace(pattern: s.scalars, content: content)
+            } else if let pattern = json["pattern"] as? [String: Any], let r = pattern["Regex"] as? String {
+                self = .replaceRegex(try TokenizerRegex(pattern: r, path: path, what: "Replace normalizer"), content: content)
+            } else {
+                throw AMPSError.file(path, "Replace normalizer has no pattern {\"String\": ...} or {\"Regex\": ...}")
             }
-            self = .replace(pattern: s, content: json["content"] as? String ?? "")
         case "Sequence":
             let list = json["normalizers"] as? [[String: Any]] ?? []
             self = .sequence(try list.map { try Normalizer(json: $0, path: path) })
         default:
-            throw AMPSError.unsupported("\(path): normalizer '\(type)' is not supported")
+            throw AMPSError.unsupported("\(path): normalizer '\(type)' is not supported (supported: NFC, NFD, NFKC, NFKD, Lowercase, Strip, Prepend, Replace, Sequence)")
         }
     }
 
@@ -44,7 +49,8 @@ indirect enum Normalizer {
             if left { while let f = scalars.first, f.properties.isWhitespace { scalars.removeFirst() } }
             if right { while let l = scalars.last, l.properties.isWhitespace { scalars.removeLast() } }
             return String(String.UnicodeScalarView(scalars))
-        case let .replace(pattern, content): return s.replacingOccurrences(of: pattern, with: content)
+        case let .replace(pattern, content): return s.scalars.replacing(pattern, with: content).string
+        case let .replaceRegex(regex, content): return regex.replacing(in: s.scalars, with: content).string
         case let .prepend(p): return s.isEmpty ? s : p + s
         case let .sequence(list): return list.reduce(s) { $1.apply($0) }
         }

@@ -3,7 +3,7 @@ import Foundation
 
 /// The `model` section of tokenizer.json: maps a pre-tokenized word to ids.
 protocol TokenizerModel {
-    func tokenize(_ word: String) throws -> [Int]
+    func tokenize(_ word: Scalars) throws -> [Int]
     func token(for id: Int) -> String?
     func id(for token: String) -> Int?
 }
@@ -32,7 +32,8 @@ struct WordLevelModel: TokenizerModel {
         unkId = vocab[unkToken]
     }
 
-    func tokenize(_ word: String) throws -> [Int] {
+    func tokenize(_ scalars: Scalars) throws -> [Int] {
+        let word = scalars.string
         if let id = vocab[word] { return [id] }
         guard let unkId else {
             let shown = word.count > 40 ? String(word.prefix(40)) + "…" : word
