@@ -80,3 +80,15 @@ final class InspectorStateTests: XCTestCase {
         XCTAssertEqual(s.steering.mode, SteeringMode.none)
     }
 }
+
+/// docs/USAGE.md documents every action and its default keys.
+final class UsageDocumentationTests: XCTestCase {
+    func testUsageListsEveryAction() throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: repo.appendingPathComponent("docs/USAGE.md"), encoding: .utf8)
+        for action in InspectorAction.allCases {
+            XCTAssertTrue(text.contains("`\(action.name)`"), "docs/USAGE.md does not list the action \(action.name)")
+            XCTAssertTrue(text.contains(action.helpText), "docs/USAGE.md lacks the help text of \(action.name)")
+        }
+    }
+}
