@@ -22,6 +22,21 @@ public final class Tensor: @unchecked Sendable {
         self.ownsMemory = true
     }
 
+    /// A new tensor whose contents are undefined (for buffers that are written before read).
+    public init(uninitialized shape: [Int]) {
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        self.data = .allocate(capacity: max(count, 1))
+        self.owner = nil
+        self.ownsMemory = true
+    }
+
+    /// A copy of `count` floats from `source`, shaped `shape`.
+    public convenience init(copying source: UnsafePointer<Float>, shape: [Int]) {
+        self.init(uninitialized: shape)
+        data.update(from: source, count: count)
+    }
+
     public convenience init(shape: [Int], values: [Float]) {
         precondition(shape.reduce(1, *) == values.count, "shape \(shape) does not hold \(values.count) values")
         self.init(zeros: shape)

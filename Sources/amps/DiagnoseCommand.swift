@@ -143,11 +143,11 @@ enum DiagnosisJSON {
         s.append("unsteered: P(vision) \(fmt(clean.pVision))  P(text) \(fmt(clean.pText))  P(other) \(fmt(clean.pOther))  -> \(clean.argmaxClass.rawValue)")
         s.append("")
         s.append("MCS (functional entropy, \(settings.functional.rawValue), N=\(settings.samples), sigma x\(settings.sigmaScale), noise on \(settings.target.rawValue))")
-        s.append("layer   MCS_vision (±se)      MCS_text (±se)        MCR")
+        s.append("layer   MCS_vision (±se)        MCS_text (±se)          MCR")
         for l in map.layers {
             let mark = window.contains(l.layer) ? " *" : ""
-            s.append(String(format: "%5d   ", l.layer) + "\(fmt(l.vision.value, "%.5f")) (±\(fmt(l.vision.standardError, "%.5f")))".rightPad(22)
-                     + "\(fmt(l.text.value, "%.5f")) (±\(fmt(l.text.standardError, "%.5f")))".rightPad(22) + fmt(l.ratio) + mark)
+            s.append(String(format: "%5d   ", l.layer) + "\(fmt(l.vision.value, "%.3e")) (±\(fmt(l.vision.standardError, "%.1e")))".rightPad(24)
+                     + "\(fmt(l.text.value, "%.3e")) (±\(fmt(l.text.standardError, "%.1e")))".rightPad(24) + fmt(l.ratio) + mark)
         }
         s.append("MCR over the steering window \(window.lowerBound)-\(window.upperBound) (*): \(fmt(map.ratio(window: window)))")
         if let curve {

@@ -11,10 +11,13 @@ public final class KVCache: @unchecked Sendable {
     /// Filled positions (the same for every batch element).
     public internal(set) var length: Int = 0
 
-    public init(layers: Int, batch: Int, capacity: Int, kvDim: Int) {
+    /// Storage for the layers in `used` only (a pass resumed at layer l never touches the
+    /// caches below it); positions are written before they are read, so nothing is zeroed.
+    public init(layers: Int, batch: Int, capacity: Int, kvDim: Int, used: Range<Int>? = nil) {
         self.batch = batch; self.capacity = capacity; self.kvDim = kvDim
-        keys = (0..<layers).map { _ in Tensor(zeros: [batch, capacity, kvDim]) }
-        values = (0..<layers).map { _ in Tensor(zeros: [batch, capacity, kvDim]) }
+        let live = used ?? 0..<layers
+        keys = (0..<layers).map { live.contains($0) ? Tensor(uninitialized: [batch, capacity, kvDim]) : Tensor(zeros: [0]) }
+        values = (0..<layers).map { live.contains($0) ? Tensor(uninitialized: [batch, capacity, kvDim]) : Tensor(zeros: [0]) }
     }
 
     /// Copies the first `positions` positions of sequence 0 of `source` into every batch

@@ -12,14 +12,14 @@ struct LlamaLayer {
 final class DecoderWorkspace {
     let normed, q, k, v, attn, gate, up, scores: Tensor
     init(rows: Int, config c: TextConfig, keyRows: Int) {
-        normed = Tensor(zeros: [rows, c.hiddenSize])
-        q = Tensor(zeros: [rows, c.heads * c.headDim])
-        k = Tensor(zeros: [rows, c.kvHeads * c.headDim])
-        v = Tensor(zeros: [rows, c.kvHeads * c.headDim])
-        attn = Tensor(zeros: [rows, c.heads * c.headDim])
-        gate = Tensor(zeros: [rows, c.intermediateSize])
-        up = Tensor(zeros: [rows, c.intermediateSize])
-        scores = Tensor(zeros: [max(rows, 1), keyRows])
+        normed = Tensor(uninitialized: [rows, c.hiddenSize])
+        q = Tensor(uninitialized: [rows, c.heads * c.headDim])
+        k = Tensor(uninitialized: [rows, c.kvHeads * c.headDim])
+        v = Tensor(uninitialized: [rows, c.kvHeads * c.headDim])
+        attn = Tensor(uninitialized: [rows, c.heads * c.headDim])
+        gate = Tensor(uninitialized: [rows, c.intermediateSize])
+        up = Tensor(uninitialized: [rows, c.intermediateSize])
+        scores = Tensor(uninitialized: [max(rows, 1), keyRows])
     }
 }
 
@@ -99,8 +99,8 @@ public final class LlamaDecoder: @unchecked Sendable {
                 if let nv = kn.v { addAtPositions(nv, to: ws.v.data, batch: b, rows: s, dim: kvd, past: past, positions: kn.positions) }
             }
             if let captured, hooks.captureKV.contains(l) {
-                captured.keys[l] = Tensor(shape: [b, s, kvd], values: ws.k.array)
-                captured.values[l] = Tensor(shape: [b, s, kvd], values: ws.v.array)
+                captured.keys[l] = Tensor(copying: ws.k.data, shape: [b, s, kvd])
+                captured.values[l] = Tensor(copying: ws.v.data, shape: [b, s, kvd])
             }
             rope.apply(ws.q.data, rows: rows, heads: c.heads, ld: qd, firstPosition: past, batchRows: s)
             rope.apply(ws.k.data, rows: rows, heads: c.kvHeads, ld: kvd, firstPosition: past, batchRows: s)
@@ -129,7 +129,7 @@ public final class LlamaDecoder: @unchecked Sendable {
                 }
             }
             if let captured, hooks.captureResidual.contains(l) {
-                captured.residual[l] = Tensor(shape: [b, s, d], values: x.array)
+                captured.residual[l] = Tensor(copying: x.data, shape: [b, s, d])
             }
         }
         if advance { cache.length = past + s }

@@ -53,9 +53,9 @@ extension LlavaModel {
         let t = pass.length, d = hiddenSize, L = layerCount
         precondition(layer >= 0 && layer <= L && s0 >= 0 && s0 < t)
         let s = t - s0
-        let x = Tensor(zeros: [b, s, d])
+        let x = Tensor(uninitialized: [b, s, d])
         for bi in 0..<b { (x.data + bi * s * d).update(from: pass.layerInputs[layer].data + s0 * d, count: s * d) }
-        let cache = KVCache(layers: L, batch: b, capacity: t, kvDim: decoder.kvDim)
+        let cache = KVCache(layers: L, batch: b, capacity: t, kvDim: decoder.kvDim, used: layer..<L)
         cache.fork(from: pass.cache, positions: s0, layers: layer..<L)
         var hooks = extra
         hooks.promptLength = t
