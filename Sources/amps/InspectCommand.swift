@@ -59,6 +59,11 @@ struct InspectCommand: ParsableCommand {
             FileHandle.standardError.write(Data("amps: \(e.description)\n".utf8))
             throw ExitCode(1)
         }
-        if status != 0 { throw ExitCode(status) }
+        // The terminal is restored by now. Leave without running exit handlers: OpenBLAS's
+        // own teardown can deadlock joining its thread pool after another thread (the
+        // engine) has used it, and the engine thread may still be mid-computation.
+        fflush(stdout)
+        fflush(stderr)
+        _exit(status)
     }
 }
