@@ -6,7 +6,7 @@ SWIFT ?= swift
 DEB_PACKAGES := libopenblas-dev libncurses-dev libpng-dev libjpeg62-turbo-dev pkg-config tmux
 BIN := .build/release/amps
 
-.PHONY: deps build build-release run test bench fixtures clean
+.PHONY: deps build build-release run test bench fixtures artifacts reference clean
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
@@ -35,6 +35,18 @@ bench: build-release
 
 fixtures:
 	python3 tools/make_fixtures.py
+	python3 tools/make_real_fixtures.py
+	python3 tools/make_tokenizer_fixtures.py
+	python3 tools/make_image_fixtures.py
+
+# The default model's steering vectors, AMPS rule and learned scaler (samples/model/amps/).
+artifacts: build-release
+	$(BIN) vectors --data samples/data/calib.jsonl
+	$(BIN) fit --data samples/data/calib.jsonl -n 16
+
+# The PyTorch reference MCS maps the Swift tests compare with.
+reference: build
+	python3 tools/make_mcs_fixtures.py --amps .build/debug/amps
 
 clean:
 	rm -rf .build
