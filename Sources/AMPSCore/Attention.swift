@@ -25,9 +25,7 @@ public func multiHeadAttention(q: UnsafePointer<Float>, qLd: Int, rows s: Int,
             let visible = causal ? min(tk, firstQueryPosition + i + 1) : tk
             var mx = -Float.infinity
             for j in 0..<visible where row[j] > mx { mx = row[j] }
-            var sum: Float = 0
-            for j in 0..<visible { let e = expf(row[j] - mx); row[j] = e; sum += e }
-            let inv = 1 / sum
+            let inv = 1 / expShiftSum(row, count: visible, shift: mx)
             for j in 0..<visible { row[j] *= inv }
             if visible < tk { (row + visible).update(repeating: 0, count: tk - visible) }
         }

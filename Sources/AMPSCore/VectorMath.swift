@@ -1,0 +1,41 @@
+/// exp over 8 lanes at once: range reduction x = k ln2 + r, |r| <= ln2/2, then a degree-7
+/// Taylor polynomial for e^r (relative error below 2e-7, like expf), and 2^k through the
+/// exponent bits. The element-wise passes (softmax, SiLU) spend most of their time in exp.
+@inline(__always)
+public func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.0), upperBound: SIMD8(repeating: 88.0))
+    let k = (clamped * 1.44269504088896341).rounded(.toNearestOrEven)
+    let r = clamped - k * 0.693359375 + k * 2.12194440e-4
+    var p = SIMD8<Float>(repeating: 1.0 / 5040)
+    p = p * r + 1.0 / 720
+    p = p * r + 1.0 / 120
+    p = p * r + 1.0 / 24
+    p = p * r + 1.0 / 6
+    p = p * r + 0.5
+    p = p * r + 1
+    p = p * r + 1
+    let bits = (SIMD8<Int32>(k, rounding: .towardZero) &+ 127) &<< 23
+    return p * unsafeBitCast(bits, to: SIMD8<Float>.self)
+}
+
+/// x[i] = exp(x[i] - shift) for i < n; returns the sum.
+@inline(__always)
+public func expShiftSum(_ x: UnsafeMutablePointer<Float>, count n: Int, shift: Float) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    var i = 0
+    let s = SIMD8<Float>(repeating: shift)
+    while i + 8 <= n {
+        let raw = UnsafeMutableRawPointer(x + i)
+        let e = exp8(raw.loadUnaligned(as: SIMD8<Float>.self) - s)
+        raw.storeBytes(of: e, as: SIMD8<Float>.self)
+        acc += e
+        i += 8
+    }
+    var sum = acc.sum()
+    while i < n { let e = expf(x[i] - shift); x[i] = e; sum += e; i += 1 }
+    return sum
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
