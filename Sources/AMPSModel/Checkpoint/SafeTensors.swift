@@ -158,6 +158,11 @@ public final class SafeTensorsFile: @unchecked Sendable {
                 t.data[i] = e.dtype == .bf16 ? Float(bitPattern: UInt32(bits) << 16) : Float(Float16(bitPattern: bits))
             }
             widened[name] = t
+            // The half-precision bytes are not needed any more: drop their pages from this
+            // process's resident set, so a half checkpoint costs its f32 size, not f32 + half.
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let lo = (e.begin + page - 1) / page * page, hi = e.end / page * page
+            if hi > lo { madvise(base + lo, hi - lo, MADV_DONTNEED) }
             return t
         default:
             throw AMPSError.file(path, "tensor '\(name)' has dtype \(e.dtype.rawValue); model weights must be F32, F16 or BF16")
