@@ -1,5 +1,7 @@
 import AMPSCore
+import AMPSInspector
 import AMPSMethod
+import AMPSTerminal
 import AMPSModel
 import ArgumentParser
 import Foundation
@@ -32,6 +34,9 @@ struct BenchCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Tiny sizes (smoke test of the harness).")
     var quick = false
+
+    @Option(name: .long, help: "Key presses of the key-to-frame latency burst (0 skips it).")
+    var keys: Int = 1000
 
     func run() throws {
         try reportingErrors {
@@ -98,6 +103,19 @@ struct BenchCommand: ParsableCommand {
                 results.append(d)
                 largeInfo["peak_rss_mib"] = peakRSSMiB()
             }
+            // Key-to-frame latency of the inspector while its engine is busy.
+            var keyInfo: [String: Any] = [:]
+            if keys > 0 {
+                let resources = try method.resources(m)
+                let setup = InspectorApp.Setup(model: m, template: template, instances: try InstanceSet.load(path: method.data),
+                                               resources: resources, window: window, perturbation: settings, alpha: Double(alpha),
+                                               keyMap: InspectorAction.defaultKeyMap, terminalSettings: TerminalSettings())
+                let r = KeyLatencyBenchmark.run(setup, keys: quick ? 50 : keys)
+                keyInfo = ["keys": r.keys, "p50_ms": r.p50Milliseconds, "p99_ms": r.p99Milliseconds, "max_ms": r.maxMilliseconds,
+                           "engine_events": r.engineEvents]
+                print(String(format: "key-to-frame latency over %d keys with the engine busy: p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+                             r.keys, r.p50Milliseconds, r.p99Milliseconds, r.maxMilliseconds))
+            }
             // The roofline: sgemm at the shapes the workloads use.
             var gemms: [GemmResult] = []
             let rows = probe.input.length * settings.samples
@@ -131,7 +149,7 @@ struct BenchCommand: ParsableCommand {
                 let obj: [String: Any] = [
                     "blas": BLAS.configuration, "threads": BLAS.threadCount, "roofline_gflops": roofline,
                     "gemm": gemms.map { ["m": $0.m, "n": $0.n, "k": $0.k, "gflops": $0.gflops, "label": $0.label] },
-                    "workloads": rowsJSON, "large": largeInfo, "peak_rss_mib": peak, "quick": quick,
+                    "workloads": rowsJSON, "large": largeInfo, "key_latency": keyInfo, "peak_rss_mib": peak, "quick": quick,
                     "model": m.name, "samples": settings.samples,
                 ]
                 let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
