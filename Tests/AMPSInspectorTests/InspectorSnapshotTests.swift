@@ -2,6 +2,7 @@
 import AMPSMethod
 import AMPSTerminal
 import XCTest
+import SnapshotSupport
 
 /// Every pane rendered into frames (no terminal, no model) and compared with the text
 /// grids in Snapshots/: at 80x24 (the minimum; the focused pane is the one shown beside

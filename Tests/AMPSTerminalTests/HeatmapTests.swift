@@ -1,4 +1,5 @@
 import AMPSTerminal
+import SnapshotSupport
 import XCTest
 
 final class HeatmapTests: XCTestCase {

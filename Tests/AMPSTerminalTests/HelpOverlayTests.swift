@@ -1,4 +1,5 @@
 @testable import AMPSTerminal
+import SnapshotSupport
 import XCTest
 
 final class HelpOverlayTests: XCTestCase {

@@ -3,19 +3,20 @@ import Foundation
 import XCTest
 
 /// Which text of a frame a snapshot stores.
-enum SnapshotFormat {
+public enum SnapshotFormat {
     /// Glyphs plus style codes and legend (`Frame.styledText()`).
     case styled
     /// Glyphs only (`Frame.plainText()`).
     case plain
 }
 
-/// Compares `frame` with `Snapshots/<name>.txt` next to this file.
+/// Compares `frame` with `Snapshots/<name>.txt` next to the calling test file.
+/// (Shared by the test targets that snapshot frames.)
 ///
 /// Missing file: the snapshot is recorded and the test passes with a note (review the new
 /// file before committing it). Set AMPS_RECORD_SNAPSHOTS=1 to re-record all snapshots.
 /// A difference fails the test with a line diff (- expected, + actual).
-func assertSnapshot(_ frame: Frame, named name: String, format: SnapshotFormat = .styled,
+public func assertSnapshot(_ frame: Frame, named name: String, format: SnapshotFormat = .styled,
                     file: StaticString = #filePath, line: UInt = #line) {
     let actual = (format == .styled ? frame.styledText() : frame.plainText()) + "\n"
     let directory = URL(fileURLWithPath: "\(file)").deletingLastPathComponent().appendingPathComponent("Snapshots")
@@ -35,5 +36,4 @@ func assertSnapshot(_ frame: Frame, named name: String, format: SnapshotFormat =
         XCTFail(difference + "\n(file: \(url.path); AMPS_RECORD_SNAPSHOTS=1 re-records)", file: file, line: line)
     }
 }
-
 
