@@ -3,8 +3,13 @@
 /// exponent bits. The element-wise passes (softmax, SiLU) spend most of their time in exp.
 @inline(__always)
 public func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.0), upperBound: SIMD8(repeating: 88.0))
-    let k = (clamped * 1.44269504088896341).rounded(.toNearestOrEven)
+    let clamped = pointwiseMin(pointwiseMax(x, SIMD8(repeating: -87.0)), SIMD8(repeating: 88.0))
+    // Round to nearest with the 1.5·2^23 trick: the integer lands in the low mantissa bits
+    // (generic SIMD rounding and float→int conversions are not vectorised by the compiler).
+    let magic = SIMD8<Float>(repeating: 12582912.0)
+    let t = clamped * 1.44269504088896341 + magic
+    let k = t - magic
+    let ki = unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000
     let r = clamped - k * 0.693359375 + k * 2.12194440e-4
     var p = SIMD8<Float>(repeating: 1.0 / 5040)
     p = p * r + 1.0 / 720
@@ -14,8 +19,7 @@ public func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
     p = p * r + 0.5
     p = p * r + 1
     p = p * r + 1
-    let bits = (SIMD8<Int32>(k, rounding: .towardZero) &+ 127) &<< 23
-    return p * unsafeBitCast(bits, to: SIMD8<Float>.self)
+    return p * unsafeBitCast((ki &+ 127) &<< 23, to: SIMD8<Float>.self)
 }
 
 /// x[i] = exp(x[i] - shift) for i < n; returns the sum.

@@ -70,7 +70,11 @@ public struct ScalingFit: Sendable {
             return Row(beta: beta, visionRatio: t.visionRatio, shift: shift, collapseRate: t.collapseRate,
                        objective: zip2(shift, t.collapseRate).map { $0 - lambda * $1 })
         }
-        let best = rows.max { ($0.objective ?? -.infinity) < ($1.objective ?? -.infinity) }!
+        // Highest objective; on a tie the smallest |beta| (uniform steering unless adapting helps).
+        let best = rows.max { a, b in
+            let ja = a.objective ?? -.infinity, jb = b.objective ?? -.infinity
+            return ja != jb ? ja < jb : abs(a.beta) > abs(b.beta)
+        }!
         return ScalingFit(anchor: anchor, best: best, rows: rows, baselineVisionRatio: b0, probes: items.count,
                           features: features, ratios: items.map(\.2))
     }
