@@ -17,14 +17,14 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer.json, processor config).")
     var model: String = DefaultPaths.model
 
-    @Option(name: .long, help: "OpenBLAS threads (default: all cores).")
+    @Option(name: .long, help: "OpenBLAS threads (default: every core of the machine).")
     var threads: Int?
 
     func load() throws -> LlavaModel {
-        if let threads {
-            guard threads >= 1 else { throw AMPSError.invalidInput("--threads must be at least 1 (got \(threads))") }
-            BLAS.threadCount = threads
-        }
+        if let threads, threads < 1 { throw AMPSError.invalidInput("--threads must be at least 1 (got \(threads))") }
+        // Set explicitly, whatever OPENBLAS_NUM_THREADS says: one engine thread owns BLAS
+        // and BLAS uses this many cores.
+        BLAS.threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
         return try LlavaModel(folder: model)
     }
 }

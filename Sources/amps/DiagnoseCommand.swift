@@ -25,7 +25,7 @@ struct DiagnoseCommand: ParsableCommand {
     var alpha: Double?
 
     @Option(name: .customLong("alpha-max"), help: "Largest alpha of the sensitivity grid.")
-    var alphaMax: Double = 8
+    var alphaMax: Double = 4
 
     @Option(name: .customLong("alpha-steps"), help: "Steps of the sensitivity grid.")
     var alphaSteps: Int = 16

@@ -13,7 +13,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var method: MethodOptions
 
     @Option(name: .long, parsing: .upToNextOption, help: "Uniform-steering alpha grid.")
-    var alphas: [Double] = [0.5, 1, 1.5, 2, 3, 4, 6]
+    var alphas: [Double] = [0.25, 0.5, 1, 2, 4]
 
     @Option(name: .long, help: "Strength the adaptive modes scale (default: the one the rule was fitted at).")
     var alpha: Double?

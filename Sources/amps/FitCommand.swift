@@ -13,7 +13,7 @@ struct FitCommand: ParsableCommand {
     @OptionGroup var method: MethodOptions
 
     @Option(name: .long, help: "Global steering strength the rule scales.")
-    var alpha: Double = 2
+    var alpha: Double = 1
 
     @Option(name: .long, help: "Collapse penalty lambda in J = shift - lambda * collapse.")
     var lambda: Double = 1

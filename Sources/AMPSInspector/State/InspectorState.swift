@@ -62,7 +62,7 @@ public struct InspectorState: Sendable {
 
     public init(modelName: String, dataName: String, layerCount: Int, instances: [InstanceSummary],
                 hasVectors: Bool, hasScaling: Bool, hasScaler: Bool, window: ClosedRange<Int>, alpha: Double = 0,
-                alphaGrid: [Double] = SensitivityCurve.grid(max: 8, steps: 16)) {
+                alphaGrid: [Double] = SensitivityCurve.grid(max: 4, steps: 16)) {
         self.modelName = modelName; self.dataName = dataName; self.layerCount = layerCount; self.instances = instances
         self.hasVectors = hasVectors; self.hasScaling = hasScaling; self.hasScaler = hasScaler
         steering = SteeringSettings(mode: hasVectors ? .uniform : .none, alpha: alpha, window: window)
