@@ -23,15 +23,15 @@ final class InspectorEndToEndTests: XCTestCase {
 
     @discardableResult
     func tmux(_ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["tmux"] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        p.waitUntilExit()
-        return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        // Through system(3) with output to a file: `new-session` starts the tmux server,
+        // which inherits the child's descriptors, so a pipe would never reach end-of-file.
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("amps-e2e-\(getpid())-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: url) }
+        func quote(_ a: String) -> String { "'" + a.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let line = (["tmux"] + args).map(quote).joined(separator: " ") + " > \(quote(url.path)) 2>&1 < /dev/null"
+        let status = system(line)
+        guard status != -1 else { throw E2EError(message: "cannot run tmux") }
+        return (try? String(contentsOf: url, encoding: .utf8)) ?? ""
     }
 
     func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", session]) }
@@ -48,7 +48,7 @@ final class InspectorEndToEndTests: XCTestCase {
             Thread.sleep(forTimeInterval: 0.2)
         }
         XCTFail("timed out waiting for \(what); screen was:\n\(last)", file: file, line: line)
-        throw XCTSkip("stopped after a failed wait")
+        throw E2EError(message: "stopped after a failed wait for \(what)")
     }
 
     func keys(_ k: String...) throws { try tmux(["send-keys", "-t", session] + k) }
@@ -91,7 +91,7 @@ final class InspectorEndToEndTests: XCTestCase {
         // Filter with /.
         try keys("/", "c", "o", "u", "n", "t", "Enter")
         let filtered = try waitFor("the filtered list") { $0.contains("/count") }
-        let rows = filtered.split(separator: "\n").filter { $0.range(of: #"^\|\d{6} "#, options: .regularExpression) != nil }
+        let rows = filtered.split(separator: "\n").filter { $0.range(of: #"^[|│┃]\d{6} "#, options: .regularExpression) != nil }
         XCTAssertFalse(rows.isEmpty)
         XCTAssertTrue(rows.allSatisfy { $0.contains("counting") }, rows.joined(separator: "\n"))
         // Resize: compact layout, too small, and back.
@@ -112,4 +112,9 @@ final class InspectorEndToEndTests: XCTestCase {
         XCTAssertTrue(end.contains("EXIT=0"), end)
         XCTAssertTrue(end.contains(" icanon") && end.contains(" echo"), "terminal not restored:\n\(end)")
     }
+}
+
+struct E2EError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }
