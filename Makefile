@@ -28,7 +28,7 @@ run: build-release
 	$(BIN)
 
 test: deps
-	$(SWIFT) test -j 2
+	$(SWIFT) test -j 2 --disable-swift-testing
 
 bench: build-release
 	mkdir -p bench-out
