@@ -24,6 +24,9 @@ struct EvalCommand: ParsableCommand {
     @Flag(name: .long, help: "Only conflict instances.")
     var conflictsOnly = false
 
+    @Flag(name: .customLong("uniform-only"), help: "Only no steering and the uniform grid (skip the instructions, AMPS and the learned scaler).")
+    var uniformOnly = false
+
     @Flag(name: .customLong("by-task"), help: "Also print the vision ratio per task.")
     var byTask = false
 
@@ -40,7 +43,8 @@ struct EvalCommand: ParsableCommand {
             if conflictsOnly { set = set.filter(\.isConflict) }
             if let limit { set = Array(set.prefix(max(0, limit))) }
             guard !set.isEmpty else { throw AMPSError.invalidInput("no instances to evaluate") }
-            let resources = try method.resources(m)
+            var resources = try method.resources(m)
+            if uniformOnly { resources.scaling = nil; resources.scaler = nil }
             var fittedAlpha: Double?
             var window = try method.layerWindow(m)
             let sp = method.artifact(method.scaling, "scaling.json", model: m)
@@ -53,6 +57,7 @@ struct EvalCommand: ParsableCommand {
             var settings = EvaluationSettings(uniformAlphas: alphas, alpha: a, window: window)
             settings.perturbation = try method.perturbation()
             settings.lastTokenOnly = method.lastTokenOnly
+            settings.includeInstructions = !uniformOnly
             let bar = ProgressBar(label: "eval")
             let report = try Evaluation.run(model: m, template: try method.template(m), instances: set, resources: resources,
                                             settings: settings, dataName: method.data, progress: bar.update)
