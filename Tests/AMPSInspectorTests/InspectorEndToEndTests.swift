@@ -65,8 +65,8 @@ final class InspectorEndToEndTests: XCTestCase {
         let model = Self.repo.appendingPathComponent("samples/model/config.json").path
         guard FileManager.default.fileExists(atPath: model) else { return XCTFail("the default model is missing: \(model)") }
         let cmd = "cd '\(Self.repo.path)' && TERM=xterm-256color LANG=C.UTF-8 '\(bin.path)' -n 8; echo EXIT=$?; stty -a; sleep 120"
-        try tmux(["new-session", "-d", "-s", session, "-x", "160", "-y", "48", cmd])
         defer { _ = try? tmux(["kill-session", "-t", session]) }
+        try tmux(["new-session", "-d", "-s", session, "-x", "160", "-y", "48", cmd])
 
         // The map finishes: no "k/8 layers" progress footer left, a window MCR printed.
         let ready = try waitFor("the MCS map", timeout: 120) { s in
