@@ -81,9 +81,11 @@ struct BenchCommand: ParsableCommand {
             })
             // (d) prefill and decode on a large checkpoint.
             var largeInfo: [String: Any] = [:]
+            var largeText: TextConfig?
             if let large {
                 let t0 = Benchmark.now()
                 let big = try LlavaModel(folder: large)
+                largeText = big.config.text
                 largeInfo["load_seconds"] = Benchmark.now() - t0
                 let img = AMPSModel.RGBImage(width: big.config.vision.imageSize, height: big.config.vision.imageSize,
                                              pixels: (0..<(big.config.vision.imageSize * big.config.vision.imageSize * 3)).map { UInt8(($0 * 37) % 251) })
@@ -122,8 +124,8 @@ struct BenchCommand: ParsableCommand {
             for (mm, nn, kk, label) in Benchmark.modelShapes(m.config.text, rows: rows, label: "default N-batch") {
                 gemms.append(Benchmark.gemm(m: mm, n: nn, k: kk, label: label, minSeconds: quick ? 0.02 : 0.3))
             }
-            if large != nil, let big = try? LlavaModel(folder: large!) {
-                for (mm, nn, kk, label) in Benchmark.modelShapes(big.config.text, rows: (largeInfo["prompt_tokens"] as? Int) ?? 829, label: "large prefill") {
+            if let text = largeText {
+                for (mm, nn, kk, label) in Benchmark.modelShapes(text, rows: (largeInfo["prompt_tokens"] as? Int) ?? 829, label: "large prefill") {
                     gemms.append(Benchmark.gemm(m: mm, n: nn, k: kk, label: label, minSeconds: quick ? 0.02 : 0.5))
                 }
             }

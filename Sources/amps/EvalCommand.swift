@@ -70,7 +70,7 @@ struct EvalCommand: ParsableCommand {
             } else if csv {
                 print("method,alpha,vision_ratio,shift,text_ratio,collapse_rate,accuracy_non_conflict,vision,text,other")
                 for r in report.methods {
-                    let shift = zip(r.conflict.visionRatio, report.baseline)
+                    let shift = difference(r.conflict.visionRatio, report.baseline)
                     print([r.method, r.alpha.map { String($0) } ?? "", fmt(r.conflict.visionRatio, "%.4f"), fmt(shift, "%.4f"),
                            fmt(r.conflict.textRatio, "%.4f"), fmt(r.conflict.collapseRate, "%.4f"), fmt(r.nonConflict.accuracy, "%.4f"),
                            "\(r.conflict.vision)", "\(r.conflict.text)", "\(r.conflict.other)"].map { $0 == "n/a" ? "" : $0 }.joined(separator: ","))
@@ -82,7 +82,8 @@ struct EvalCommand: ParsableCommand {
     }
 }
 
-func zip(_ a: Double?, _ b: Double?) -> Double? {
+/// a - b, undefined when either is.
+func difference(_ a: Double?, _ b: Double?) -> Double? {
     guard let a, let b else { return nil }
     return a - b
 }
@@ -95,7 +96,7 @@ enum EvaluationTable {
         lines.append("window \(r.window.first ?? 0)-\(r.window.last ?? 0)   adaptive alpha \(r.alpha)   N \(r.samples)")
         lines.append("method".rightPad(18) + "vision%".leftPad(9) + "shift".leftPad(8) + "collapse%".leftPad(11) + "acc(non-conf)%".leftPad(16))
         for m in r.methods {
-            lines.append(m.method.rightPad(18) + pct(m.conflict.visionRatio).leftPad(9) + pct(zip(m.conflict.visionRatio, r.baseline)).leftPad(8)
+            lines.append(m.method.rightPad(18) + pct(m.conflict.visionRatio).leftPad(9) + pct(difference(m.conflict.visionRatio, r.baseline)).leftPad(8)
                          + pct(m.conflict.collapseRate).leftPad(11) + pct(m.nonConflict.accuracy).leftPad(16))
         }
         if byTask {

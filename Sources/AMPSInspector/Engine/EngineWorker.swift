@@ -174,7 +174,7 @@ public final class EngineWorker: @unchecked Sendable {
                 try computeLayer(l)
             }
             post(.busy(nil))
-            let sig = listSignatureOf(r)
+            let sig = EngineWorker.signature(r)
             if sig != listSignature { listSignature = sig; listNext = 0 }
         } catch {
             post(.failure(generation: g, "\(error)"))
@@ -210,7 +210,6 @@ public final class EngineWorker: @unchecked Sendable {
         return h.finalize()
     }
 
-    private func listSignatureOf(_ r: EngineRequest) -> Int { EngineWorker.signature(r) }
 
     private func fillListStep(_ r: EngineRequest) {
         guard listNext < instances.count else { return }
