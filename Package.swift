@@ -35,7 +35,7 @@ let package = Package(
         .testTarget(name: "AMPSTerminalTests", dependencies: ["AMPSTerminal", "SnapshotSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "AMPSModelTests", dependencies: ["AMPSModel"], exclude: ["Fixtures"]),
         .testTarget(name: "AMPSInspectorTests", dependencies: ["AMPSInspector", "AMPSTerminal", "AMPSMethod", "SnapshotSupport"],
-                    exclude: ["Snapshots"]),
+                    exclude: ["Snapshots", "Fixtures"]),
         .testTarget(name: "AMPSMethodTests", dependencies: ["AMPSMethod"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]

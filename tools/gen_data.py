@@ -197,6 +197,12 @@ def make_scene(task, rng):
              size=list(SIZES)[rng.integers(2)], position=slot, jitter=jit())
     objs = [t]
     if task == "object_recognition":
+        # A small shape is 6-7 pixels across, under two 4x4 patches: telling a diamond
+        # from a circle there is beyond the tiny model, which then learned to name the
+        # option the text does not claim instead of reading the image. Shapes asked
+        # about are always drawn large (the size was still drawn, so the random stream
+        # of every other task is unchanged).
+        t["size"] = "large"
         return objs, {"color": t["color"]}, t["shape"]
     ans = {"color": t["color"], "positional_reasoning": t["position"], "attribute": t["size"]}[task]
     return objs, {"shape": t["shape"]}, ans

@@ -44,6 +44,24 @@ enum DefaultPaths {
     }
     static var model: String { root + "/samples/model" }
     static var data: String { root + "/samples/data/test.jsonl" }
+    static var prompts: String { root + "/samples/prompts" }
+
+    /// The prompt names that ship in samples/prompts (the real model families' formats).
+    static var promptNames: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: prompts)) ?? [])
+            .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
+    /// `--prompt-file` takes a path, or the name of a shipped prompt file (`llava-1.5`).
+    static func promptFile(_ given: String) throws -> String {
+        if FileManager.default.fileExists(atPath: given) { return given }
+        let named = prompts + "/" + given + ".json"
+        if !given.contains("/"), FileManager.default.fileExists(atPath: named) { return named }
+        if !given.contains("/"), !given.hasSuffix(".json") {
+            throw AMPSError.invalidInput("--prompt-file '\(given)' is neither a file nor a shipped prompt (\(promptNames.joined(separator: ", ")))")
+        }
+        throw AMPSError.file(given, "prompt file not found")
+    }
 }
 
 /// Runs `body`, turning the engine's errors into one line on stderr and exit status 1.

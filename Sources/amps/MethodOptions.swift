@@ -9,7 +9,7 @@ struct MethodOptions: ParsableArguments {
     @Option(name: .long, help: "Instances (MC²-format JSON Lines).")
     var data: String = DefaultPaths.data
 
-    @Option(name: .customLong("prompt-file"), help: "Prompt template (default: prompt.json in the model folder).")
+    @Option(name: .customLong("prompt-file"), help: "Prompt template: a file, or a shipped one by name (llava-1.5, qwen2-chat; default: prompt.json in the model folder).")
     var promptFile: String?
 
     @Option(name: .long, help: "Steering vectors (default: amps/steering_vectors.safetensors in the model folder).")
@@ -79,7 +79,7 @@ struct MethodOptions: ParsableArguments {
     }
 
     func template(_ model: LlavaModel) throws -> PromptTemplate {
-        try PromptTemplate.load(modelFolder: model.folder, override: promptFile)
+        try PromptTemplate.load(modelFolder: model.folder, override: try promptFile.map(DefaultPaths.promptFile))
     }
 
     func instances() throws -> InstanceSet { try InstanceSet.load(path: data) }

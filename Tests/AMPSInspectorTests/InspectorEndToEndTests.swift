@@ -19,39 +19,17 @@ final class InspectorEndToEndTests: XCTestCase {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }()
 
-    let session = "amps-e2e-\(getpid())"
+    let tmux = TmuxSession("e2e")
 
-    @discardableResult
-    func tmux(_ args: [String]) throws -> String {
-        // Through system(3) with output to a file: `new-session` starts the tmux server,
-        // which inherits the child's descriptors, so a pipe would never reach end-of-file.
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("amps-e2e-\(getpid())-\(UUID().uuidString).txt")
-        defer { try? FileManager.default.removeItem(at: url) }
-        func quote(_ a: String) -> String { "'" + a.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        let line = (["tmux"] + args).map(quote).joined(separator: " ") + " > \(quote(url.path)) 2>&1 < /dev/null"
-        let status = system(line)
-        guard status != -1 else { throw E2EError(message: "cannot run tmux") }
-        return (try? String(contentsOf: url, encoding: .utf8)) ?? ""
-    }
+    func screen() throws -> String { try tmux.screen() }
 
-    func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", session]) }
-
-    /// Polls the screen until `predicate` holds; fails with the last screen after `timeout`.
     @discardableResult
     func waitFor(_ what: String, timeout: TimeInterval = 60, file: StaticString = #filePath, line: UInt = #line,
                  _ predicate: (String) -> Bool) throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        var last = ""
-        while Date() < deadline {
-            last = try screen()
-            if predicate(last) { return last }
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        XCTFail("timed out waiting for \(what); screen was:\n\(last)", file: file, line: line)
-        throw E2EError(message: "stopped after a failed wait for \(what)")
+        try tmux.waitFor(what, timeout: timeout, file: file, line: line, predicate)
     }
 
-    func keys(_ k: String...) throws { try tmux(["send-keys", "-t", session] + k) }
+    func keys(_ k: String...) throws { try tmux.keys(k) }
 
     /// The steered answer block of the instance pane (its lines after "→").
     func steeredBlock(_ text: String) -> String {
@@ -61,12 +39,12 @@ final class InspectorEndToEndTests: XCTestCase {
 
     func testInspectorSessionInTmux() throws {
         guard let bin = Self.binary else { return XCTFail("amps binary not found (build it first)") }
-        guard (try? tmux(["-V"]))?.hasPrefix("tmux") == true else { return XCTFail("tmux is not installed (make test installs it)") }
+        guard tmux.available else { return XCTFail("tmux is not installed (make test installs it)") }
         let model = Self.repo.appendingPathComponent("samples/model/config.json").path
         guard FileManager.default.fileExists(atPath: model) else { return XCTFail("the default model is missing: \(model)") }
         let cmd = "cd '\(Self.repo.path)' && TERM=xterm-256color LANG=C.UTF-8 '\(bin.path)' -n 8; echo EXIT=$?; stty -a; sleep 120"
-        defer { _ = try? tmux(["kill-session", "-t", session]) }
-        try tmux(["new-session", "-d", "-s", session, "-x", "160", "-y", "48", cmd])
+        defer { tmux.kill() }
+        try tmux.start(width: 160, height: 48, command: cmd)
 
         // The map finishes: no "k/8 layers" progress footer left, a window MCR printed.
         let ready = try waitFor("the MCS map", timeout: 120) { s in
@@ -95,11 +73,11 @@ final class InspectorEndToEndTests: XCTestCase {
         XCTAssertFalse(rows.isEmpty)
         XCTAssertTrue(rows.allSatisfy { $0.contains("counting") }, rows.joined(separator: "\n"))
         // Resize: compact layout, too small, and back.
-        try tmux(["resize-window", "-t", session, "-x", "90", "-y", "26"])
+        try tmux.resize(width: 90, height: 26)
         try waitFor("the compact layout") { $0.contains("2 Instance") && !$0.contains("3 Functional") }
-        try tmux(["resize-window", "-t", session, "-x", "60", "-y", "20"])
+        try tmux.resize(width: 60, height: 20)
         try waitFor("the too-small screen") { $0.contains("80x24") }
-        try tmux(["resize-window", "-t", session, "-x", "160", "-y", "48"])
+        try tmux.resize(width: 160, height: 48)
         try waitFor("the wide layout again") { $0.contains("3 Functional") }
         // Help opens and closes.
         try keys("?")
@@ -112,9 +90,4 @@ final class InspectorEndToEndTests: XCTestCase {
         XCTAssertTrue(end.contains("EXIT=0"), end)
         XCTAssertTrue(end.contains(" icanon") && end.contains(" echo"), "terminal not restored:\n\(end)")
     }
-}
-
-struct E2EError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
 }
