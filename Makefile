@@ -41,11 +41,12 @@ fixtures:
 	python3 tools/make_real_fixtures.py
 	python3 tools/make_tokenizer_fixtures.py
 	python3 tools/make_image_fixtures.py
+	python3 tools/make_e2e_fixtures.py
 
 # The default model's steering vectors, AMPS rule and learned scaler (samples/model/amps/).
 artifacts: build-release
 	$(BIN) vectors --data samples/data/calib.jsonl
-	$(BIN) fit --data samples/data/calib.jsonl -n 16
+	$(BIN) fit --data samples/data/calib.jsonl -n 16 --alpha 0.5
 
 # The PyTorch reference MCS maps the Swift tests compare with.
 reference: build

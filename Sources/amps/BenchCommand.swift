@@ -60,7 +60,7 @@ struct BenchCommand: ParsableCommand {
             results.append(try Benchmark.measure("steered_forward", repeats: reps, detail: "instance \(first.id), uniform alpha \(alpha), layers \(window)") {
                 let x = try m.prepare(prompt: probe.prompt, imagePath: first.imagePath)
                 let st = vectors.steering(window: window, scales: [alpha], promptLength: x.length)
-                _ = m.run(x, steering: st)
+                _ = m.lastLogits(x, steering: st)
             })
             // (b) the full MCS map: all layers x 2 modalities x N.
             results.append(try Benchmark.measure("mcs_map", repeats: quick ? 1 : max(1, reps / 2),
@@ -75,7 +75,7 @@ struct BenchCommand: ParsableCommand {
                     for o in OptionOrder.allCases {
                         let p = try Probe(model: m, template: template, instance: inst, order: o, instruction: .none)
                         let st = vectors.steering(window: window, scales: [alpha], promptLength: p.input.length)
-                        _ = p.answer(m.run(p.input, steering: st).logits)
+                        _ = p.answer(m.lastLogits(p.input, steering: st))
                     }
                 }
             })

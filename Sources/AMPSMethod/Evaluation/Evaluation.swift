@@ -97,7 +97,7 @@ public enum Evaluation {
                 if settings.includeInstructions {
                     for ins in [Instruction.vision, .text] {
                         let p = try Probe(model: model, template: template, instance: inst, order: o, instruction: ins)
-                        record("instruction:\(ins.rawValue)", alpha: nil, p.answer(model.run(p.input).logits).argmaxClass, inst)
+                        record("instruction:\(ins.rawValue)", alpha: nil, p.answer(model.lastLogits(p.input)).argmaxClass, inst)
                     }
                 }
                 let curve = try SensitivityCurve.compute(model: model, pass: pass, probe: probe, vectors: resources.vectors,

@@ -79,15 +79,26 @@ public final class LlamaDecoder: @unchecked Sendable {
     /// The new rows sit at absolute positions cache.length ..< cache.length + S. Running the
     /// layers in several calls (to stop at or resume from a layer) passes advance: false
     /// to all but the last.
+    ///
+    /// With `lastRowOnly` the caller reads nothing but each sequence's last row after the
+    /// call, so the range's final layer computes K and V for every row (the cache needs
+    /// them) and the rest for the B last rows alone; the other rows of x are then left as
+    /// they entered that layer.
     public func forward(_ x: Tensor, batch b: Int, layers layerRange: Range<Int>, cache: KVCache,
-                        hooks: DecoderHooks = DecoderHooks(), captured: CapturedStates? = nil, advance: Bool = true) {
+                        hooks: DecoderHooks = DecoderHooks(), captured: CapturedStates? = nil, advance: Bool = true,
+                        lastRowOnly: Bool = false) {
         let c = config, d = c.hiddenSize, hd = c.headDim, kvd = kvDim, qd = c.heads * hd
         let s = x.count / (b * d), rows = b * s
         let past = cache.length
         precondition(past + s <= cache.capacity, "KV cache capacity \(cache.capacity) exceeded")
+        precondition(!lastRowOnly || captured == nil, "captures need every row")
         let ws = DecoderWorkspace(rows: rows, config: c, keyRows: past + s)
         let scale = 1 / Float(hd).squareRoot()
         for l in layerRange {
+            if lastRowOnly && l == layerRange.upperBound - 1 {
+                forwardLastRows(x, batch: b, rows: s, layer: l, past: past, cache: cache, hooks: hooks, ws: ws)
+                continue
+            }
             let layer = layers[l]
             if let rn = hooks.residualNoise, rn.layer == l { addAtPositions(rn.noise, to: x.data, batch: b, rows: s, dim: d, past: past, positions: rn.positions) }
             rmsNorm(x.data, rows: rows, dim: d, weight: layer.inputNorm.data, eps: c.rmsNormEps, into: ws.normed.data)
@@ -133,6 +144,52 @@ public final class LlamaDecoder: @unchecked Sendable {
             }
         }
         if advance { cache.length = past + s }
+    }
+
+    /// One layer for a caller that reads only the last row of each of the B sequences:
+    /// x [B, S, D]; K/V of all S rows go to the cache, the queries, attention, o_proj, MLP
+    /// and steering run on the B last rows [B, D], which are written back into x.
+    private func forwardLastRows(_ x: Tensor, batch b: Int, rows s: Int, layer l: Int, past: Int, cache: KVCache,
+                                 hooks: DecoderHooks, ws: DecoderWorkspace) {
+        let c = config, d = c.hiddenSize, hd = c.headDim, kvd = kvDim, qd = c.heads * hd, rows = b * s
+        let layer = layers[l]
+        let lastPosition = past + s - 1
+        if let rn = hooks.residualNoise, rn.layer == l { addAtPositions(rn.noise, to: x.data, batch: b, rows: s, dim: d, past: past, positions: rn.positions) }
+        rmsNorm(x.data, rows: rows, dim: d, weight: layer.inputNorm.data, eps: c.rmsNormEps, into: ws.normed.data)
+        layer.k(ws.normed.data, rows: rows, into: ws.k.data)
+        layer.v(ws.normed.data, rows: rows, into: ws.v.data)
+        if let kn = hooks.kvNoise, kn.layer == l {
+            if let nk = kn.k { addAtPositions(nk, to: ws.k.data, batch: b, rows: s, dim: kvd, past: past, positions: kn.positions) }
+            if let nv = kn.v { addAtPositions(nv, to: ws.v.data, batch: b, rows: s, dim: kvd, past: past, positions: kn.positions) }
+        }
+        rope.apply(ws.k.data, rows: rows, heads: c.kvHeads, ld: kvd, firstPosition: past, batchRows: s)
+        let h = Tensor(uninitialized: [b, d]), hn = Tensor(uninitialized: [b, d])
+        for bi in 0..<b {
+            (h.data + bi * d).update(from: x.data + (bi * s + s - 1) * d, count: d)
+            (hn.data + bi * d).update(from: ws.normed.data + (bi * s + s - 1) * d, count: d)
+        }
+        layer.q(hn.data, rows: b, into: ws.q.data)
+        rope.apply(ws.q.data, rows: b, heads: c.heads, ld: qd, firstPosition: lastPosition, batchRows: 1)
+        let kc = cache.keys[l], vc = cache.values[l]
+        for bi in 0..<b {
+            let base = bi * cache.capacity * kvd
+            (kc.data + base + past * kvd).update(from: ws.k.data + bi * s * kvd, count: s * kvd)
+            (vc.data + base + past * kvd).update(from: ws.v.data + bi * s * kvd, count: s * kvd)
+            multiHeadAttention(q: ws.q.data + bi * qd, qLd: qd, rows: 1, heads: c.heads, kvHeads: c.kvHeads, headDim: hd,
+                               keys: kc.data + base, values: vc.data + base, kvLd: kvd, keyRows: past + s,
+                               firstQueryPosition: lastPosition, causal: true, scale: 1 / Float(hd).squareRoot(),
+                               scores: ws.scores.data, out: ws.attn.data + bi * qd, outLd: qd)
+        }
+        layer.o(ws.attn.data, rows: b, into: h.data, accumulate: true)
+        rmsNorm(h.data, rows: b, dim: d, weight: layer.postAttentionNorm.data, eps: c.rmsNormEps, into: hn.data)
+        layer.gate(hn.data, rows: b, into: ws.gate.data)
+        layer.up(hn.data, rows: b, into: ws.up.data)
+        gatedActivation(c.activation, gate: ws.gate.data, up: ws.up.data, count: b * c.intermediateSize)
+        layer.down(ws.gate.data, rows: b, into: h.data, accumulate: true)
+        if let st = hooks.steering, let u = st.vectors[l], st.positions.contains(lastPosition, promptLength: hooks.promptLength) {
+            for bi in 0..<b { addVector(u.data, into: h.data + bi * d, count: d, scale: st.scale(for: bi)) }
+        }
+        for bi in 0..<b { (x.data + (bi * s + s - 1) * d).update(from: h.data + bi * d, count: d) }
     }
 
     /// noise [B, P, dim] added to rows whose absolute position is positions[p].

@@ -16,6 +16,7 @@ public final class LlavaModel: @unchecked Sendable {
     let weights: WeightStore
     /// End-of-sequence ids: generation_config.json's when present, else text_config's.
     public let eosTokenIds: Set<Int>
+    let featureMemo = ImageFeatureMemo()
 
     public init(folder: String) throws {
         var isDir: ObjCBool = false
@@ -129,10 +130,36 @@ public final class LlavaModel: @unchecked Sendable {
     public func embeddings(_ input: ModelInput) -> Tensor {
         let x = decoder.embed(input.ids)
         if let pv = input.pixelValues {
-            let f = imageFeatures(pv)
+            let f = featureMemo.features(for: pv) { imageFeatures(pv) }
             let d = hiddenSize
             for (i, p) in input.imagePositions.enumerated() { (x.data + p * d).update(from: f.data + i * d, count: d) }
         }
         return x
     }
 }
+
+/// The projected features of the last image seen, keyed by its exact pixel values: the
+/// option orders and instruction variants of one instance share their image, so the
+/// vision tower runs once for them. One entry; the lock makes it safe to share.
+final class ImageFeatureMemo: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pixels: [Float] = []
+    private var features: Tensor?
+
+    func features(for pv: Tensor, compute: () -> Tensor) -> Tensor {
+        let key = UnsafeBufferPointer(start: pv.data, count: pv.count)
+        lock.lock()
+        if let f = features, pixels.count == key.count, pixels.withUnsafeBufferPointer({ memcmp($0.baseAddress!, key.baseAddress!, key.count * 4) == 0 }) {
+            lock.unlock()
+            return f
+        }
+        lock.unlock()
+        let f = compute()
+        lock.lock()
+        pixels = Array(key)
+        features = f
+        lock.unlock()
+        return f
+    }
+}
+

@@ -46,6 +46,21 @@ extension LlavaModel {
                           values: (0..<L).map { cap.values[$0]! }, cache: cache, logits: logits, steering: steering)
     }
 
+    /// Last-position logits [V] of one prompt with nothing recorded: the plain (optionally
+    /// steered) forward pass, for callers that need the answer and not the layers.
+    public func lastLogits(_ input: ModelInput, steering: Steering? = nil) -> Tensor {
+        let x = embeddings(input)
+        let t = input.length, d = hiddenSize, L = layerCount
+        let cache = KVCache(layers: L, batch: 1, capacity: t, kvDim: decoder.kvDim)
+        var hooks = DecoderHooks()
+        hooks.promptLength = t
+        hooks.steering = steering
+        decoder.forward(x, batch: 1, layers: 0..<L, cache: cache, hooks: hooks, lastRowOnly: true)
+        let logits = Tensor(zeros: [vocabSize])
+        decoder.logits(ofResidual: x.data + (t - 1) * d, into: logits.data)
+        return logits
+    }
+
     /// Resumes the clean pass at `layer` for a batch of B variants, recomputing only the
     /// positions from `firstPosition` on (the earlier ones are untouched by anything the
     /// hooks add there). Returns last-position logits [B, V].
@@ -59,7 +74,7 @@ extension LlavaModel {
         cache.fork(from: pass.cache, positions: s0, layers: layer..<L)
         var hooks = extra
         hooks.promptLength = t
-        decoder.forward(x, batch: b, layers: layer..<L, cache: cache, hooks: hooks)
+        decoder.forward(x, batch: b, layers: layer..<L, cache: cache, hooks: hooks, lastRowOnly: true)
         let out = Tensor(zeros: [b, vocabSize])
         for bi in 0..<b { decoder.logits(ofResidual: x.data + (bi * s + s - 1) * d, into: out.data + bi * vocabSize) }
         return out
