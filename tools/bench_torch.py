@@ -35,8 +35,8 @@ With --large DIR (a LLaVA checkpoint folder, e.g. made by tools/make_bench_check
                    the model's image size (byte i of the HxWx3 array = (i*37) % 251) and the prompt
                    processor.image_token + "\\n" + ("hello " * 100).strip(); median of 3 (--large-repeats) after one
                    warm-up pass; the input is prepared once.
-  large_decode     greedy generate() of 32 (--large-new-tokens) tokens with the KV cache (min_new_tokens = the same,
-                   so EOS never stops it), minus the large_prefill median: the decode-only time; tokens_per_second.
+  large_decode     32 (--large-new-tokens) greedy single-token forward passes with the KV cache after a prefill,
+                   timed on their own (as amps bench does); tokens_per_second.
   large_peak_rss_mib / large_prompt_tokens   VmHWM of this process (/proc/self/status) after the large workloads,
                    and the prompt length in tokens (image tokens expanded).
 --quick: 1 prefill repeat and 4 new tokens (as amps bench --quick). --only large runs just these (no default model).
@@ -329,7 +329,7 @@ def large_bench(args) -> dict:
     """large_load / large_prefill / large_decode on the checkpoint folder args.large (see the module docstring)."""
     import torch
     import transformers
-    from transformers import GenerationConfig, LlavaForConditionalGeneration, LlavaProcessor
+    from transformers import LlavaForConditionalGeneration, LlavaProcessor
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     d = args.large
@@ -360,24 +360,28 @@ def large_bench(args) -> dict:
             model(**inputs, use_cache=True, logits_to_keep=1)
             times.append(time.perf_counter() - ta)
         prefill = statistics.median(times)
-        eos = cfg.text_config.eos_token_id
-        pad = processor.tokenizer.pad_token_id
-        gc = GenerationConfig(max_new_tokens=new, min_new_tokens=new, do_sample=False, num_beams=1, use_cache=True,
-                              eos_token_id=eos, pad_token_id=pad if pad is not None else eos)
+        # Decoding timed on its own: `new` single-token forward passes with the KV cache after the
+        # prefill (the first new token comes from the prefill's logits), greedy, no EOS stop.
+        out = model(**inputs, use_cache=True, logits_to_keep=1)
+        pkv = out.past_key_values
+        nxt = out.logits[:, -1].argmax(-1, keepdim=True)
+        mask = inputs["attention_mask"]
+        generated = [int(nxt)]
         ta = time.perf_counter()
-        out = model.generate(**inputs, generation_config=gc)
-        gen = time.perf_counter() - ta
-    generated = out[0, len(ids):].tolist()
-    if len(generated) != new:
-        raise BenchError(f"generate() produced {len(generated)} tokens, expected {new}")
-    decode = max(1e-9, gen - prefill)
+        for _ in range(new):
+            mask = torch.cat([mask, mask.new_ones(1, 1)], dim=1)
+            o = model(input_ids=nxt, attention_mask=mask, past_key_values=pkv, use_cache=True)
+            pkv = o.past_key_values
+            nxt = o.logits[:, -1].argmax(-1, keepdim=True)
+            generated.append(int(nxt))
+        decode = max(1e-9, time.perf_counter() - ta)
     rss = peak_rss_mib()
     load = {"seconds": t2 - t0, "processor_seconds": t1 - t0, "model_seconds": t2 - t1,
             "dtype": "float32", "attn_implementation": args.large_attn}
     pre = {"seconds": prefill, "seconds_min": min(times), "seconds_mean": statistics.fmean(times),
            "repeats": reps, "warmup": 1, "prompt_tokens": len(ids), "image_tokens": n_image, "logits_to_keep": 1}
-    dec = {"seconds": decode, "tokens_per_second": new / decode, "new_tokens": new,
-           "generate_seconds": gen, "prefill_seconds_subtracted": prefill, "generated_ids": generated}
+    dec = {"seconds": decode, "tokens_per_second": new / decode, "new_tokens": new, "steps": new,
+           "generated_ids": generated}
     info = {"folder": d, "parameters": sum(p.numel() for p in model.parameters()), "image_size": size,
             "prompt": "<image>\\n + 'hello' x 100 (space-separated)", "prompt_tokens": len(ids),
             "image_tokens": n_image, "threads": torch.get_num_threads(),

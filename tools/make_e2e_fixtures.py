@@ -9,7 +9,8 @@
                        prompt samples/prompts/llava-1.5.json.
   e2e_interleave_qwen  like llava-hf/llava-interleave-qwen-0.5b-hf: SigLIP vision (strategy "full"),
                        Qwen2 text (q/k/v biases, tied embeddings), a byte-level BPE tokenizer (ChatML
-                       specials), SiglipImageProcessor (24x24, bicubic), float32 weights in shards;
+                       specials), SiglipImageProcessor (26x26, bicubic; 26 is not a multiple of the
+                       patch 6, as 384 is not of 14 in the real one), float32 weights in shards;
                        prompt samples/prompts/qwen2-chat.json.
 
 Both tokenizers are trained with the `tokenizers` library on prompts rendered from
@@ -101,10 +102,12 @@ def build(case: dict, tok: PreTrainedTokenizerFast):
                                    image_std=CLIP_STD, do_convert_rgb=True)
         strategy, layer, extra, n_img = "default", -2, 1, 16
     else:
+        # image_size 26 with patch 6: like SigLIP-so400m's 384 / 14, the size is not a multiple of the
+        # patch, and the patch convolution drops the remainder (4 x 4 patches).
         vc = SiglipVisionConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                                image_size=24, patch_size=6, hidden_act="gelu_pytorch_tanh", layer_norm_eps=1e-6,
+                                image_size=26, patch_size=6, hidden_act="gelu_pytorch_tanh", layer_norm_eps=1e-6,
                                 vision_use_head=False, initializer_range=0.1)
-        ip = SiglipImageProcessorPil(do_resize=True, size={"height": 24, "width": 24},
+        ip = SiglipImageProcessorPil(do_resize=True, size={"height": 26, "width": 26},
                                      resample=PILImageResampling.BICUBIC, do_rescale=True, rescale_factor=1 / 255,
                                      do_normalize=True, image_mean=[0.5] * 3, image_std=[0.5] * 3,
                                      do_convert_rgb=True)

@@ -23,7 +23,6 @@ public struct VisionConfig: Sendable {
             throw AMPSError.unsupported("\(j.path): vision model_type '\(type)' is not supported (supported: clip_vision_model, siglip_vision_model)")
         }
         kind = k
-        let siglip = k == .siglip
         hiddenSize = try j.size("hidden_size", default: 768)
         intermediateSize = try j.size("intermediate_size", default: 3072)
         layers = try j.size("num_hidden_layers", default: 12)
@@ -33,8 +32,10 @@ public struct VisionConfig: Sendable {
         channels = try j.size("num_channels", default: 3)
         layerNormEps = Float(try j.double("layer_norm_eps", default: 1e-5))
         activation = try j.activation("hidden_act", default: "quick_gelu")
-        guard hiddenSize % heads == 0, imageSize % patchSize == 0, channels == 3 else {
-            throw AMPSError.file(j.path, "vision_config is inconsistent (hidden_size % heads, image_size % patch_size, num_channels == 3)")
+        // image_size need not be a multiple of patch_size: the patch convolution (stride =
+        // kernel = patch, no padding) drops the remainder, as SigLIP-so400m's 384 / 14 -> 27.
+        guard hiddenSize % heads == 0, imageSize >= patchSize, channels == 3 else {
+            throw AMPSError.file(j.path, "vision_config is inconsistent (hidden_size must be a multiple of num_attention_heads, image_size at least patch_size, num_channels 3)")
         }
     }
 }

@@ -126,6 +126,9 @@ public final class LlavaModel: @unchecked Sendable {
         return projector(features)
     }
 
+    /// Drops the memoised image features (benchmarks that must run the vision tower).
+    public func forgetImageFeatures() { featureMemo.forget() }
+
     /// Input embeddings with the image features in the image-token rows: [T, D].
     public func embeddings(_ input: ModelInput) -> Tensor {
         let x = decoder.embed(input.ids)
@@ -145,6 +148,10 @@ final class ImageFeatureMemo: @unchecked Sendable {
     private let lock = NSLock()
     private var pixels: [Float] = []
     private var features: Tensor?
+
+    func forget() {
+        lock.lock(); pixels = []; features = nil; lock.unlock()
+    }
 
     func features(for pv: Tensor, compute: () -> Tensor) -> Tensor {
         let key = UnsafeBufferPointer(start: pv.data, count: pv.count)

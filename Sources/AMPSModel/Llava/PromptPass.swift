@@ -122,7 +122,9 @@ extension LlavaModel {
 
     /// Greedy decoding with a KV cache; stops at an end-of-sequence token. Steering, when
     /// given, acts on the prompt and on every generated token as its filter says.
-    public func generate(_ input: ModelInput, maxNewTokens: Int, steering: Steering? = nil, stopAtEOS: Bool = true) -> [Int] {
+    /// `afterPrefill` runs once the prompt is in the cache (benchmarks time decoding from there).
+    public func generate(_ input: ModelInput, maxNewTokens: Int, steering: Steering? = nil, stopAtEOS: Bool = true,
+                         afterPrefill: (() -> Void)? = nil) -> [Int] {
         let t = input.length, d = hiddenSize, L = layerCount
         let cache = KVCache(layers: L, batch: 1, capacity: t + maxNewTokens, kvDim: decoder.kvDim)
         var hooks = DecoderHooks()
@@ -132,6 +134,7 @@ extension LlavaModel {
         decoder.forward(x, batch: 1, layers: 0..<L, cache: cache, hooks: hooks)
         let logits = Tensor(zeros: [vocabSize])
         decoder.logits(ofResidual: x.data + (t - 1) * d, into: logits.data)
+        afterPrefill?()
         var out: [Int] = []
         let eos = eosTokenIds
         let step = Tensor(zeros: [1, 1, d])
