@@ -87,7 +87,7 @@ public final class LlamaDecoder: @unchecked Sendable {
     public func forward(_ x: Tensor, batch b: Int, layers layerRange: Range<Int>, cache: KVCache,
                         hooks: DecoderHooks = DecoderHooks(), captured: CapturedStates? = nil, advance: Bool = true,
                         lastRowOnly: Bool = false) {
-        let c = config, d = c.hiddenSize, hd = c.headDim, kvd = kvDim, qd = c.heads * hd
+        let c = config, d = c.hiddenSize, hd = c.headDim
         let s = x.count / (b * d), rows = b * s
         let past = cache.length
         precondition(past + s <= cache.capacity, "KV cache capacity \(cache.capacity) exceeded")
@@ -95,50 +95,23 @@ public final class LlamaDecoder: @unchecked Sendable {
         let ws = DecoderWorkspace(rows: rows, config: c, keyRows: past + s)
         let scale = 1 / Float(hd).squareRoot()
         for l in layerRange {
+            writeKeysValues(x, batch: b, rows: s, layer: l, past: past, cache: cache, hooks: hooks, captured: captured, ws: ws)
             if lastRowOnly && l == layerRange.upperBound - 1 {
-                forwardLastRows(x, batch: b, rows: s, layer: l, past: past, cache: cache, hooks: hooks, ws: ws)
+                // Only the B last rows go on: gather them, run them, write them back.
+                let h = Tensor(uninitialized: [b, d]), hn = Tensor(uninitialized: [b, d])
+                for bi in 0..<b {
+                    (h.data + bi * d).update(from: x.data + (bi * s + s - 1) * d, count: d)
+                    (hn.data + bi * d).update(from: ws.normed.data + (bi * s + s - 1) * d, count: d)
+                }
+                attend(hn.data, batch: b, queryRows: 1, firstQueryPosition: past + s - 1, keyRows: past + s, layer: l,
+                       cache: cache, scale: scale, ws: ws)
+                finishLayer(h.data, batch: b, rows: 1, firstPosition: past + s - 1, layer: l, hooks: hooks, ws: ws)
+                for bi in 0..<b { (x.data + (bi * s + s - 1) * d).update(from: h.data + bi * d, count: d) }
                 continue
             }
-            let layer = layers[l]
-            if let rn = hooks.residualNoise, rn.layer == l { addAtPositions(rn.noise, to: x.data, batch: b, rows: s, dim: d, past: past, positions: rn.positions) }
-            rmsNorm(x.data, rows: rows, dim: d, weight: layer.inputNorm.data, eps: c.rmsNormEps, into: ws.normed.data)
-            layer.q(ws.normed.data, rows: rows, into: ws.q.data)
-            layer.k(ws.normed.data, rows: rows, into: ws.k.data)
-            layer.v(ws.normed.data, rows: rows, into: ws.v.data)
-            if let kn = hooks.kvNoise, kn.layer == l {
-                if let nk = kn.k { addAtPositions(nk, to: ws.k.data, batch: b, rows: s, dim: kvd, past: past, positions: kn.positions) }
-                if let nv = kn.v { addAtPositions(nv, to: ws.v.data, batch: b, rows: s, dim: kvd, past: past, positions: kn.positions) }
-            }
-            if let captured, hooks.captureKV.contains(l) {
-                captured.keys[l] = Tensor(copying: ws.k.data, shape: [b, s, kvd])
-                captured.values[l] = Tensor(copying: ws.v.data, shape: [b, s, kvd])
-            }
-            rope.apply(ws.q.data, rows: rows, heads: c.heads, ld: qd, firstPosition: past, batchRows: s)
-            rope.apply(ws.k.data, rows: rows, heads: c.kvHeads, ld: kvd, firstPosition: past, batchRows: s)
-            let kc = cache.keys[l], vc = cache.values[l]
-            for bi in 0..<b {
-                let base = bi * cache.capacity * kvd
-                (kc.data + base + past * kvd).update(from: ws.k.data + bi * s * kvd, count: s * kvd)
-                (vc.data + base + past * kvd).update(from: ws.v.data + bi * s * kvd, count: s * kvd)
-                multiHeadAttention(q: ws.q.data + bi * s * qd, qLd: qd, rows: s, heads: c.heads, kvHeads: c.kvHeads, headDim: hd,
-                                   keys: kc.data + base, values: vc.data + base, kvLd: kvd, keyRows: past + s,
-                                   firstQueryPosition: past, causal: true, scale: scale,
-                                   scores: ws.scores.data, out: ws.attn.data + bi * s * qd, outLd: qd)
-            }
-            layer.o(ws.attn.data, rows: rows, into: x.data, accumulate: true)
-            rmsNorm(x.data, rows: rows, dim: d, weight: layer.postAttentionNorm.data, eps: c.rmsNormEps, into: ws.normed.data)
-            layer.gate(ws.normed.data, rows: rows, into: ws.gate.data)
-            layer.up(ws.normed.data, rows: rows, into: ws.up.data)
-            gatedActivation(c.activation, gate: ws.gate.data, up: ws.up.data, count: rows * c.intermediateSize)
-            layer.down(ws.gate.data, rows: rows, into: x.data, accumulate: true)
-            if let st = hooks.steering, let u = st.vectors[l] {
-                for bi in 0..<b {
-                    let sc = st.scale(for: bi)
-                    for r in 0..<s where st.positions.contains(past + r, promptLength: hooks.promptLength) {
-                        addVector(u.data, into: x.data + (bi * s + r) * d, count: d, scale: sc)
-                    }
-                }
-            }
+            attend(ws.normed.data, batch: b, queryRows: s, firstQueryPosition: past, keyRows: past + s, layer: l,
+                   cache: cache, scale: scale, ws: ws)
+            finishLayer(x.data, batch: b, rows: s, firstPosition: past, layer: l, hooks: hooks, ws: ws)
             if let captured, hooks.captureResidual.contains(l) {
                 captured.residual[l] = Tensor(copying: x.data, shape: [b, s, d])
             }
@@ -146,14 +119,13 @@ public final class LlamaDecoder: @unchecked Sendable {
         if advance { cache.length = past + s }
     }
 
-    /// One layer for a caller that reads only the last row of each of the B sequences:
-    /// x [B, S, D]; K/V of all S rows go to the cache, the queries, attention, o_proj, MLP
-    /// and steering run on the B last rows [B, D], which are written back into x.
-    private func forwardLastRows(_ x: Tensor, batch b: Int, rows s: Int, layer l: Int, past: Int, cache: KVCache,
-                                 hooks: DecoderHooks, ws: DecoderWorkspace) {
-        let c = config, d = c.hiddenSize, hd = c.headDim, kvd = kvDim, qd = c.heads * hd, rows = b * s
+    /// The first half of layer l for the S new rows of B sequences, x [B, S, D]: residual
+    /// noise, input RMSNorm (kept in ws.normed for the queries), K and V with their noise
+    /// and capture hooks, RoPE on K, and K/V appended to the cache.
+    private func writeKeysValues(_ x: Tensor, batch b: Int, rows s: Int, layer l: Int, past: Int, cache: KVCache,
+                                 hooks: DecoderHooks, captured: CapturedStates?, ws: DecoderWorkspace) {
+        let c = config, d = c.hiddenSize, kvd = kvDim, rows = b * s
         let layer = layers[l]
-        let lastPosition = past + s - 1
         if let rn = hooks.residualNoise, rn.layer == l { addAtPositions(rn.noise, to: x.data, batch: b, rows: s, dim: d, past: past, positions: rn.positions) }
         rmsNorm(x.data, rows: rows, dim: d, weight: layer.inputNorm.data, eps: c.rmsNormEps, into: ws.normed.data)
         layer.k(ws.normed.data, rows: rows, into: ws.k.data)
@@ -162,34 +134,58 @@ public final class LlamaDecoder: @unchecked Sendable {
             if let nk = kn.k { addAtPositions(nk, to: ws.k.data, batch: b, rows: s, dim: kvd, past: past, positions: kn.positions) }
             if let nv = kn.v { addAtPositions(nv, to: ws.v.data, batch: b, rows: s, dim: kvd, past: past, positions: kn.positions) }
         }
-        rope.apply(ws.k.data, rows: rows, heads: c.kvHeads, ld: kvd, firstPosition: past, batchRows: s)
-        let h = Tensor(uninitialized: [b, d]), hn = Tensor(uninitialized: [b, d])
-        for bi in 0..<b {
-            (h.data + bi * d).update(from: x.data + (bi * s + s - 1) * d, count: d)
-            (hn.data + bi * d).update(from: ws.normed.data + (bi * s + s - 1) * d, count: d)
+        if let captured, hooks.captureKV.contains(l) {
+            captured.keys[l] = Tensor(copying: ws.k.data, shape: [b, s, kvd])
+            captured.values[l] = Tensor(copying: ws.v.data, shape: [b, s, kvd])
         }
-        layer.q(hn.data, rows: b, into: ws.q.data)
-        rope.apply(ws.q.data, rows: b, heads: c.heads, ld: qd, firstPosition: lastPosition, batchRows: 1)
+        rope.apply(ws.k.data, rows: rows, heads: c.kvHeads, ld: kvd, firstPosition: past, batchRows: s)
         let kc = cache.keys[l], vc = cache.values[l]
         for bi in 0..<b {
             let base = bi * cache.capacity * kvd
             (kc.data + base + past * kvd).update(from: ws.k.data + bi * s * kvd, count: s * kvd)
             (vc.data + base + past * kvd).update(from: ws.v.data + bi * s * kvd, count: s * kvd)
-            multiHeadAttention(q: ws.q.data + bi * qd, qLd: qd, rows: 1, heads: c.heads, kvHeads: c.kvHeads, headDim: hd,
-                               keys: kc.data + base, values: vc.data + base, kvLd: kvd, keyRows: past + s,
-                               firstQueryPosition: lastPosition, causal: true, scale: 1 / Float(hd).squareRoot(),
-                               scores: ws.scores.data, out: ws.attn.data + bi * qd, outLd: qd)
         }
-        layer.o(ws.attn.data, rows: b, into: h.data, accumulate: true)
-        rmsNorm(h.data, rows: b, dim: d, weight: layer.postAttentionNorm.data, eps: c.rmsNormEps, into: hn.data)
-        layer.gate(hn.data, rows: b, into: ws.gate.data)
-        layer.up(hn.data, rows: b, into: ws.up.data)
-        gatedActivation(c.activation, gate: ws.gate.data, up: ws.up.data, count: b * c.intermediateSize)
-        layer.down(ws.gate.data, rows: b, into: h.data, accumulate: true)
-        if let st = hooks.steering, let u = st.vectors[l], st.positions.contains(lastPosition, promptLength: hooks.promptLength) {
-            for bi in 0..<b { addVector(u.data, into: h.data + bi * d, count: d, scale: st.scale(for: bi)) }
+    }
+
+    /// Queries of R rows per sequence from their normed residual [B, R, D], RoPE at
+    /// positions firstQueryPosition..., and causal attention over the cached keys of
+    /// layer l -> ws.attn [B, R, H*hd].
+    private func attend(_ normed: UnsafePointer<Float>, batch b: Int, queryRows r: Int, firstQueryPosition: Int, keyRows: Int,
+                        layer l: Int, cache: KVCache, scale: Float, ws: DecoderWorkspace) {
+        let c = config, hd = c.headDim, kvd = kvDim, qd = c.heads * hd
+        layers[l].q(normed, rows: b * r, into: ws.q.data)
+        rope.apply(ws.q.data, rows: b * r, heads: c.heads, ld: qd, firstPosition: firstQueryPosition, batchRows: r)
+        let kc = cache.keys[l], vc = cache.values[l]
+        for bi in 0..<b {
+            let base = bi * cache.capacity * kvd
+            multiHeadAttention(q: ws.q.data + bi * r * qd, qLd: qd, rows: r, heads: c.heads, kvHeads: c.kvHeads, headDim: hd,
+                               keys: kc.data + base, values: vc.data + base, kvLd: kvd, keyRows: keyRows,
+                               firstQueryPosition: firstQueryPosition, causal: true, scale: scale,
+                               scores: ws.scores.data, out: ws.attn.data + bi * r * qd, outLd: qd)
         }
-        for bi in 0..<b { (x.data + (bi * s + s - 1) * d).update(from: h.data + bi * d, count: d) }
+    }
+
+    /// The second half of layer l on R rows per sequence of the residual h [B, R, D]:
+    /// h += o_proj(ws.attn); h += MLP(RMSNorm h); then the steering hook at the rows'
+    /// positions firstPosition...
+    private func finishLayer(_ h: UnsafeMutablePointer<Float>, batch b: Int, rows r: Int, firstPosition: Int, layer l: Int,
+                             hooks: DecoderHooks, ws: DecoderWorkspace) {
+        let c = config, d = c.hiddenSize, rows = b * r
+        let layer = layers[l]
+        layer.o(ws.attn.data, rows: rows, into: h, accumulate: true)
+        rmsNorm(h, rows: rows, dim: d, weight: layer.postAttentionNorm.data, eps: c.rmsNormEps, into: ws.normed.data)
+        layer.gate(ws.normed.data, rows: rows, into: ws.gate.data)
+        layer.up(ws.normed.data, rows: rows, into: ws.up.data)
+        gatedActivation(c.activation, gate: ws.gate.data, up: ws.up.data, count: rows * c.intermediateSize)
+        layer.down(ws.gate.data, rows: rows, into: h, accumulate: true)
+        if let st = hooks.steering, let u = st.vectors[l] {
+            for bi in 0..<b {
+                let sc = st.scale(for: bi)
+                for i in 0..<r where st.positions.contains(firstPosition + i, promptLength: hooks.promptLength) {
+                    addVector(u.data, into: h + (bi * r + i) * d, count: d, scale: sc)
+                }
+            }
+        }
     }
 
     /// noise [B, P, dim] added to rows whose absolute position is positions[p].
