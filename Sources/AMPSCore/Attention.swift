@@ -16,20 +16,33 @@ public func multiHeadAttention(q: UnsafePointer<Float>, qLd: Int, rows s: Int,
                                scores: UnsafeMutablePointer<Float>,
                                out: UnsafeMutablePointer<Float>, outLd: Int) {
     let group = heads / kvHeads
-    for h in 0..<heads {
-        let kvh = h / group
-        BLAS.gemmNT(m: s, n: tk, k: hd, a: q + h * hd, lda: qLd, b: keys + kvh * hd, ldb: kvLd,
-                    c: scores, ldc: tk, alpha: scale)
-        for i in 0..<s {
-            let row = scores + i * tk
-            let visible = causal ? min(tk, firstQueryPosition + i + 1) : tk
-            var mx = -Float.infinity
-            for j in 0..<visible where row[j] > mx { mx = row[j] }
-            let inv = 1 / expShiftSum(row, count: visible, shift: mx)
-            for j in 0..<visible { row[j] *= inv }
-            if visible < tk { (row + visible).update(repeating: 0, count: tk - visible) }
+    func attendHeads(_ hs: Range<Int>, _ scores: UnsafeMutablePointer<Float>) {
+        for h in hs {
+            let kvh = h / group
+            BLAS.gemmNT(m: s, n: tk, k: hd, a: q + h * hd, lda: qLd, b: keys + kvh * hd, ldb: kvLd,
+                        c: scores, ldc: tk, alpha: scale)
+            for i in 0..<s {
+                let row = scores + i * tk
+                let visible = causal ? min(tk, firstQueryPosition + i + 1) : tk
+                var mx = -Float.infinity
+                for j in 0..<visible where row[j] > mx { mx = row[j] }
+                let inv = 1 / expShiftSum(row, count: visible, shift: mx)
+                for j in 0..<visible { row[j] *= inv }
+                if visible < tk { (row + visible).update(repeating: 0, count: tk - visible) }
+            }
+            BLAS.gemmNN(m: s, n: hd, k: tk, a: scores, lda: tk, b: values + kvh * hd, ldb: kvLd,
+                        c: out + h * hd, ldc: outLd)
         }
-        BLAS.gemmNN(m: s, n: hd, k: tk, a: scores, lda: tk, b: values + kvh * hd, ldb: kvLd,
-                    c: out + h * hd, ldc: outLd)
+    }
+    // Outside a parallel region, large attention splits its heads over the workers
+    // (each with its own score buffer).
+    guard heads > 1, Parallel.available, 2 * s * tk * hd * heads >= Parallel.minimumWork else {
+        attendHeads(0..<heads, scores)
+        return
+    }
+    Parallel.reserve { w in
+        let parts = Parallel.chunks(heads, parts: w.count)
+        let extra = (1..<parts.count).map { _ in Tensor(uninitialized: [s, tk]) }
+        w.run(parts.count) { i in attendHeads(parts[i], i == 0 ? scores : extra[i - 1].data) }
     }
 }

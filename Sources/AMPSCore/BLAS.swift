@@ -1,10 +1,15 @@
 import COpenBLAS
+import Synchronization
 
 /// The one place the engine calls BLAS. Every matrix product of the models goes here.
 public enum BLAS {
-    /// Floating-point operations issued through these wrappers (2·m·n·k per product).
-    /// Only the benchmark reads it; it is not synchronised, so count on one thread.
-    nonisolated(unsafe) public static var flops: Double = 0
+    /// Floating-point operations issued through these wrappers (2·m·n·k per product),
+    /// from every thread. The benchmark reads it.
+    public static var flops: Double { Double(flopCount.load(ordering: .relaxed)) }
+    private static let flopCount = Atomic<UInt64>(0)
+    @inline(__always) static func count(_ m: Int, _ n: Int, _ k: Int) {
+        flopCount.wrappingAdd(UInt64(2 * m * n * k), ordering: .relaxed)
+    }
 
     /// C[M,N] = alpha * A[M,K] · B[N,K]^T + beta * C — the shape of `x · W^T` for a
     /// PyTorch Linear weight W stored [out, in]. Leading dimensions allow strided views
@@ -15,7 +20,7 @@ public enum BLAS {
                               b: UnsafePointer<Float>, ldb: Int,
                               c: UnsafeMutablePointer<Float>, ldc: Int,
                               alpha: Float = 1, beta: Float = 0) {
-        flops += 2 * Double(m) * Double(n) * Double(k)
+        count(m, n, k)
         if m == 1 {
             // One row (decoding, a single query): sgemv streams B once; OpenBLAS's sgemm
             // packs it first, which made decoding ~3x slower than PyTorch.
@@ -33,7 +38,7 @@ public enum BLAS {
                               b: UnsafePointer<Float>, ldb: Int,
                               c: UnsafeMutablePointer<Float>, ldc: Int,
                               alpha: Float = 1, beta: Float = 0) {
-        flops += 2 * Double(m) * Double(n) * Double(k)
+        count(m, n, k)
         if m == 1 {  // c[N] = B^T[N,K] · a[K]
             cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, b, Int32(ldb), a, 1, beta, c, 1)
             return
@@ -49,7 +54,7 @@ public enum BLAS {
                               b: UnsafePointer<Float>, ldb: Int,
                               c: UnsafeMutablePointer<Float>, ldc: Int,
                               alpha: Float = 1, beta: Float = 0) {
-        flops += 2 * Double(m) * Double(n) * Double(k)
+        count(m, n, k)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

@@ -11,18 +11,41 @@ public struct Linear: @unchecked Sendable {
         self.bias = bias
     }
 
-    /// y[M, out] = x[M, in] · W^T + b
+    /// y[M, out] = x[M, in] · W^T + b. Outside a parallel region a large product is
+    /// split over the workers: by rows when there are many, else by output features (one
+    /// decoding row through a big matrix is bound by reading the weights, which halves).
     public func callAsFunction(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>,
                                accumulate: Bool = false) {
         let n = outFeatures, k = inFeatures
+        guard Parallel.available, max(m, 8) * n * k >= Parallel.minimumWork else {
+            product(x, rows: 0..<m, features: 0..<n, into: y, accumulate: accumulate)
+            return
+        }
+        Parallel.reserve { w in
+            if m >= 2 * Parallel.minimumRowsPerWorker {
+                let parts = Parallel.chunks(m, parts: w.count)
+                w.run(parts.count) { i in product(x, rows: parts[i], features: 0..<n, into: y, accumulate: accumulate) }
+            } else {
+                // Feature blocks of whole cache lines (16 floats) so workers never share one.
+                let parts = Parallel.chunks((n + 15) / 16, parts: w.count).map { ($0.lowerBound * 16)..<min(n, $0.upperBound * 16) }
+                w.run(parts.count) { i in product(x, rows: 0..<m, features: parts[i], into: y, accumulate: accumulate) }
+            }
+        }
+    }
+
+    /// y[rows, features] of the product above.
+    private func product(_ x: UnsafePointer<Float>, rows: Range<Int>, features f: Range<Int>, into y: UnsafeMutablePointer<Float>,
+                         accumulate: Bool) {
+        let n = outFeatures, k = inFeatures, m = rows.count
+        guard m > 0, !f.isEmpty else { return }
+        let a = x + rows.lowerBound * k, w = weight.data + f.lowerBound * k, c = y + rows.lowerBound * n + f.lowerBound
         if let bias, !accumulate {
-            for r in 0..<m { (y + r * n).update(from: bias.data, count: n) }
-            BLAS.gemmNT(m: m, n: n, k: k, a: x, lda: k, b: weight.data, ldb: k, c: y, ldc: n, beta: 1)
+            for r in 0..<m { (c + r * n).update(from: bias.data + f.lowerBound, count: f.count) }
+            BLAS.gemmNT(m: m, n: f.count, k: k, a: a, lda: k, b: w, ldb: k, c: c, ldc: n, beta: 1)
         } else {
-            BLAS.gemmNT(m: m, n: n, k: k, a: x, lda: k, b: weight.data, ldb: k, c: y, ldc: n,
-                        beta: accumulate ? 1 : 0)
+            BLAS.gemmNT(m: m, n: f.count, k: k, a: a, lda: k, b: w, ldb: k, c: c, ldc: n, beta: accumulate ? 1 : 0)
             if let bias, accumulate {
-                for r in 0..<m { addVector(bias.data, into: y + r * n, count: n) }
+                for r in 0..<m { addVector(bias.data + f.lowerBound, into: c + r * n, count: f.count) }
             }
         }
     }

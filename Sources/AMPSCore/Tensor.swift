@@ -52,6 +52,13 @@ public final class Tensor: @unchecked Sendable {
         self.ownsMemory = false
     }
 
+    /// Elements `range` of the first dimension, sharing this tensor's memory.
+    public func slice(first range: Range<Int>) -> Tensor {
+        precondition(!shape.isEmpty && range.lowerBound >= 0 && range.upperBound <= shape[0], "slice \(range) outside \(shape)")
+        let inner = shape.count > 1 ? count / shape[0] : 1
+        return Tensor(borrowing: data + range.lowerBound * inner, shape: [range.count] + shape.dropFirst(), owner: self)
+    }
+
     deinit { if ownsMemory { data.deallocate() } }
 
     public var array: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }

@@ -17,14 +17,17 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer.json, processor config).")
     var model: String = DefaultPaths.model
 
-    @Option(name: .long, help: "OpenBLAS threads (default: every core of the machine).")
+    @Option(name: .long, help: "Engine threads (default: every core of the machine).")
     var threads: Int?
 
     func load() throws -> LlavaModel {
         if let threads, threads < 1 { throw AMPSError.invalidInput("--threads must be at least 1 (got \(threads))") }
-        // Set explicitly, whatever OPENBLAS_NUM_THREADS says: one engine thread owns BLAS
-        // and BLAS uses this many cores.
-        BLAS.threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        // Set explicitly, whatever OPENBLAS_NUM_THREADS says: OpenBLAS runs single-threaded
+        // and the engine spreads its own work (sequences, row blocks, heads, feature
+        // blocks) over this many workers. OpenBLAS's pool threads, once woken, spin in
+        // sched_yield for a long while and took a core from those workers.
+        Parallel.workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        BLAS.threadCount = 1
         return try LlavaModel(folder: model)
     }
 }

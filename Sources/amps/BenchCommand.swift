@@ -56,13 +56,21 @@ struct BenchCommand: ParsableCommand {
             var results: [BenchmarkResult] = []
             let probe = try Probe(model: m, template: template, instance: first, order: .visionFirst, instruction: .none)
             let reps = quick ? 1 : repeats
-            // (a) one steered forward pass (prompt preparation, vision tower and decoder).
-            results.append(try Benchmark.measure("steered_forward", repeats: reps, detail: "instance \(first.id), uniform alpha \(alpha), layers \(window)") {
+            // (a) one steered forward pass (vision tower and decoder) of a prepared prompt, as
+            // PyTorch's is timed; then the same change as the inspector makes it, resuming
+            // from the clean pass below the steering window.
+            let x = try m.prepare(prompt: probe.prompt, imagePath: first.imagePath)
+            let st = vectors.steering(window: window, scales: [alpha], promptLength: x.length)
+            results.append(Benchmark.measure("steered_forward", repeats: reps, detail: "instance \(first.id), uniform alpha \(alpha), layers \(window)") {
                 m.forgetImageFeatures()  // every repeat runs the vision tower, as PyTorch's does
-                let x = try m.prepare(prompt: probe.prompt, imagePath: first.imagePath)
-                let st = vectors.steering(window: window, scales: [alpha], promptLength: x.length)
                 _ = m.lastLogits(x, steering: st)
             })
+            let clean = m.run(x)
+            var live = Benchmark.measure("steered_live", repeats: reps, detail: "") {
+                _ = m.run(x, steering: st, resumingFrom: clean)
+            }
+            live.detail = "the inspector's steered pass, recorded, resumed from the clean pass at layer \(window.lowerBound) (PyTorch: its full steered forward)"
+            results.append(live)
             // (b) the full MCS map: all layers x 2 modalities x N.
             results.append(try Benchmark.measure("mcs_map", repeats: quick ? 1 : max(1, reps / 2),
                                                  detail: "\(m.layerCount) layers x 2 modalities x N=\(settings.samples)") {
@@ -70,14 +78,21 @@ struct BenchCommand: ParsableCommand {
                 let pass = m.run(probe.input)
                 _ = try ModalityContribution.map(model: m, pass: pass, probe: probe, settings: settings)
             })
-            // (c) eval: conflict instances x both orders, one steered pass each at one alpha.
+            // (c) eval: conflict instances x both orders, one steered pass each at one alpha,
+            // prompts prepared (image read, processed, tokenized) inside the timing. Instances
+            // run in parallel; an instance's second order reuses the rows its prompt shares
+            // with the first.
             let evalSet = Array(conflicts.prefix(quick ? 2 : evalInstances))
             results.append(try Benchmark.measure("eval_uniform", repeats: 1, detail: "\(evalSet.count) conflict instances x 2 orders, alpha \(alpha)") {
-                for inst in evalSet {
-                    for o in OptionOrder.allCases {
-                        let p = try Probe(model: m, template: template, instance: inst, order: o, instruction: .none)
+                m.forgetImageFeatures()
+                _ = try Parallel.map(evalSet.count) { i in
+                    var shared: SharedPrefix?
+                    return try OptionOrder.allCases.map { o in
+                        let p = try Probe(model: m, template: template, instance: evalSet[i], order: o, instruction: .none)
                         let st = vectors.steering(window: window, scales: [alpha], promptLength: p.input.length)
-                        _ = p.answer(m.lastLogits(p.input, steering: st))
+                        let r = m.lastLogits(p.input, steering: st, sharing: shared)
+                        shared = r.pass
+                        return p.answer(r.logits).argmaxClass
                     }
                 }
             })
@@ -126,6 +141,9 @@ struct BenchCommand: ParsableCommand {
                              r.keys, r.p50Milliseconds, r.p99Milliseconds, r.maxMilliseconds))
             }
             // The roofline: sgemm at the shapes the workloads use.
+            // The machine's limit: OpenBLAS on every worker's core, at the workloads' shapes.
+            BLAS.threadCount = Parallel.workers
+            defer { BLAS.threadCount = 1 }
             var gemms: [GemmResult] = []
             let rows = probe.input.length * settings.samples
             for (mm, nn, kk, label) in Benchmark.modelShapes(m.config.text, rows: rows, label: "default N-batch") {
@@ -137,9 +155,10 @@ struct BenchCommand: ParsableCommand {
                 }
             }
             let roofline = gemms.map(\.gflops).max() ?? 0
-            let torch = try torchJSON.map(readTorch) ?? [:]
-            print("BLAS: \(BLAS.configuration), threads \(BLAS.threadCount), OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)")")
-            print("sgemm roofline: \(String(format: "%.1f", roofline)) GFLOP/s (best of \(gemms.count) model shapes)")
+            var torch = try torchJSON.map(readTorch) ?? [:]
+            torch["steered_live"] = torch["steered_forward"]
+            print("BLAS: \(BLAS.configuration); engine workers \(Parallel.workers), BLAS single-threaded inside them; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)")")
+            print("sgemm roofline: \(String(format: "%.1f", roofline)) GFLOP/s (OpenBLAS with \(Parallel.workers) threads, best of \(gemms.count) model shapes)")
             print("workload".rightPad(18) + "swift s".leftPad(10) + "torch s".leftPad(10) + "speedup".leftPad(9) + "GFLOP/s".leftPad(9) + "of roof".leftPad(9))
             var rowsJSON: [[String: Any]] = []
             for r in results {
@@ -156,7 +175,7 @@ struct BenchCommand: ParsableCommand {
             print(String(format: "peak resident memory: %.1f MiB", peak))
             if let jsonOut {
                 let obj: [String: Any] = [
-                    "blas": BLAS.configuration, "threads": BLAS.threadCount, "roofline_gflops": roofline,
+                    "blas": BLAS.configuration, "threads": Parallel.workers, "roofline_gflops": roofline,
                     "gemm": gemms.map { ["m": $0.m, "n": $0.n, "k": $0.k, "gflops": $0.gflops, "label": $0.label] },
                     "workloads": rowsJSON, "large": largeInfo, "key_latency": keyInfo, "peak_rss_mib": peak, "quick": quick,
                     "model": m.name, "samples": settings.samples,

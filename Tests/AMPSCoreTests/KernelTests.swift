@@ -74,4 +74,44 @@ final class KernelTests: XCTestCase {
         gatedActivation(.silu, gate: &gate, up: up, count: n)
         for i in 0..<n { XCTAssertEqual(gate[i], want[i], accuracy: 1e-5) }
     }
+
+    /// Linear split over two workers — by rows for many rows, by feature blocks for one —
+    /// gives the naive product, with bias, and when accumulating.
+    func testLinearSplitOverWorkersMatchesNaiveProduct() {
+        let saved = (Parallel.workers, Parallel.minimumRowsPerWorker, Parallel.minimumWork, BLAS.threadCount)
+        Parallel.workers = 2; Parallel.minimumRowsPerWorker = 2; Parallel.minimumWork = 1; BLAS.threadCount = 1
+        defer { (Parallel.workers, Parallel.minimumRowsPerWorker, Parallel.minimumWork, BLAS.threadCount) = saved }
+        let n = 37, k = 5  // 37 features: three 16-float blocks, the last one partial
+        let w = Tensor(shape: [n, k], values: (0..<(n * k)).map { Float($0 % 7) - 3 })
+        let bias = Tensor(shape: [n], values: (0..<n).map { Float($0) * 0.25 })
+        let lin = Linear(weight: w, bias: bias)
+        for m in [1, 2, 9] {
+            let x = (0..<(m * k)).map { Float($0 % 4) * 0.5 - 1 }
+            var y = [Float](repeating: 1, count: m * n)
+            lin(x, rows: m, into: &y)
+            var acc = [Float](repeating: 1, count: m * n)
+            lin(x, rows: m, into: &acc, accumulate: true)
+            for i in 0..<m { for j in 0..<n {
+                let dot = (0..<k).map { x[i * k + $0] * w.data[j * k + $0] }.reduce(0, +) + bias.data[j]
+                XCTAssertEqual(y[i * n + j], dot, accuracy: 1e-5, "rows \(m) [\(i), \(j)]")
+                XCTAssertEqual(acc[i * n + j], 1 + dot, accuracy: 1e-5, "rows \(m) accumulated [\(i), \(j)]")
+            } }
+        }
+    }
+
+    /// Parallel.map keeps index order, runs nested regions inline, and rethrows.
+    func testParallelMapOrderNestingAndErrors() throws {
+        let saved = Parallel.workers
+        Parallel.workers = 2
+        defer { Parallel.workers = saved }
+        let squares = try Parallel.map(50) { i -> Int in
+            XCTAssertFalse(Parallel.available, "a region is running")
+            return try Parallel.map(3) { j in i * i + j }.reduce(0, +)  // nested: runs inline
+        }
+        XCTAssertEqual(squares, (0..<50).map { 3 * $0 * $0 + 3 })
+        XCTAssertTrue(Parallel.available)
+        struct Boom: Error {}
+        XCTAssertThrowsError(try Parallel.map(10) { i -> Int in if i == 7 { throw Boom() }; return i })
+        XCTAssertTrue(Parallel.available, "the region is released after an error")
+    }
 }

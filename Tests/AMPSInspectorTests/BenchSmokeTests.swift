@@ -23,7 +23,7 @@ final class BenchSmokeTests: XCTestCase {
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out)) as! [String: Any]
         XCTAssertGreaterThan((json["roofline_gflops"] as? Double) ?? 0, 0)
         let workloads = json["workloads"] as! [[String: Any]]
-        XCTAssertEqual(Set(workloads.map { $0["name"] as! String }), ["steered_forward", "mcs_map", "eval_uniform"])
+        XCTAssertEqual(Set(workloads.map { $0["name"] as! String }), ["steered_forward", "steered_live", "mcs_map", "eval_uniform"])
         for w in workloads {
             let s = (w["swift_seconds"] as? Double) ?? -1
             XCTAssertTrue(s > 0 && s.isFinite, "\(w)")

@@ -137,7 +137,7 @@ final class RealFamilyEndToEndTests: XCTestCase {
         let bench = try amps(["bench"] + base + method + ["--quick", "--eval-instances", "2", "--keys", "0", "--json", benchOut])
         if succeeded(bench, "bench") {
             let b = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: benchOut))) as? [String: Any]
-            XCTAssertEqual((b?["workloads"] as? [Any])?.count, 3)
+            XCTAssertEqual((b?["workloads"] as? [Any])?.count, 4)
         }
 
         // inspect: the map is drawn, steering answers, q leaves a sane terminal.

@@ -150,7 +150,7 @@ public final class EngineWorker: @unchecked Sendable {
                                                      resources: res, settings: r.perturbation, mcr: r.steering.mode == .amps ? .some(ratio) : nil)
                 let st = res.vectors.steering(window: r.steering.window, scales: [Float(r.steering.alpha * factor)],
                                               lastTokenOnly: r.steering.lastTokenOnly, promptLength: pass.length)
-                steeredPass = model.run(probe.input, steering: st)
+                steeredPass = model.run(probe.input, steering: st, resumingFrom: pass)  // layers below the window are the clean pass's
                 guard steeredPass.logits.allFinite else { throw AMPSError.numerical("steered logits contain NaN or infinity") }
                 steered = probe.answer(steeredPass.logits)
             }

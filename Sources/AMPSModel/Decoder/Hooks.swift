@@ -69,6 +69,18 @@ public struct DecoderHooks: @unchecked Sendable {
     public var captureKV: Set<Int> = []
 
     public init() {}
+
+    /// The hooks of batch elements `range` (their steering scales and noise samples).
+    func slice(batch range: Range<Int>) -> DecoderHooks {
+        var h = self
+        if let st = steering, st.scales.count > 1 { h.steering!.scales = Array(st.scales[range]) }
+        if let kn = kvNoise {
+            h.kvNoise!.k = kn.k?.slice(first: range)
+            h.kvNoise!.v = kn.v?.slice(first: range)
+        }
+        if let rn = residualNoise { h.residualNoise!.noise = rn.noise.slice(first: range) }
+        return h
+    }
 }
 
 /// States recorded by a forward pass (rows are the new tokens of that pass).

@@ -20,6 +20,19 @@ public final class KVCache: @unchecked Sendable {
         values = (0..<layers).map { live.contains($0) ? Tensor(uninitialized: [batch, capacity, kvDim]) : Tensor(zeros: [0]) }
     }
 
+    private init(batch: Int, capacity: Int, kvDim: Int, keys: [Tensor], values: [Tensor], length: Int) {
+        self.batch = batch; self.capacity = capacity; self.kvDim = kvDim
+        self.keys = keys; self.values = values; self.length = length
+    }
+
+    /// Batch elements `range`, sharing this cache's storage: one worker's share of a
+    /// batched pass.
+    public func slice(batch range: Range<Int>) -> KVCache {
+        func part(_ t: Tensor) -> Tensor { t.count == 0 ? t : t.slice(first: range) }
+        return KVCache(batch: range.count, capacity: capacity, kvDim: kvDim,
+                       keys: keys.map(part), values: values.map(part), length: length)
+    }
+
     /// Copies the first `positions` positions of sequence 0 of `source` into every batch
     /// element, for layers in `layers` — the clean prefix that perturbed passes share.
     public func fork(from source: KVCache, positions: Int, layers: Range<Int>) {

@@ -87,63 +87,101 @@ public final class LlamaDecoder: @unchecked Sendable {
     public func forward(_ x: Tensor, batch b: Int, layers layerRange: Range<Int>, cache: KVCache,
                         hooks: DecoderHooks = DecoderHooks(), captured: CapturedStates? = nil, advance: Bool = true,
                         lastRowOnly: Bool = false) {
-        let c = config, d = c.hiddenSize, hd = c.headDim
-        let s = x.count / (b * d), rows = b * s
+        let c = config, d = c.hiddenSize, kvd = kvDim
+        let s = x.count / (b * d)
         let past = cache.length
         precondition(past + s <= cache.capacity, "KV cache capacity \(cache.capacity) exceeded")
         precondition(!lastRowOnly || captured == nil, "captures need every row")
-        let ws = DecoderWorkspace(rows: rows, config: c, keyRows: past + s)
-        let scale = 1 / Float(hd).squareRoot()
-        for l in layerRange {
-            writeKeysValues(x, batch: b, rows: s, layer: l, past: past, cache: cache, hooks: hooks, captured: captured, ws: ws)
-            if lastRowOnly && l == layerRange.upperBound - 1 {
-                // Only the B last rows go on: gather them, run them, write them back.
-                let h = Tensor(uninitialized: [b, d]), hn = Tensor(uninitialized: [b, d])
-                for bi in 0..<b {
-                    (h.data + bi * d).update(from: x.data + (bi * s + s - 1) * d, count: d)
-                    (hn.data + bi * d).update(from: ws.normed.data + (bi * s + s - 1) * d, count: d)
-                }
-                attend(hn.data, batch: b, queryRows: 1, firstQueryPosition: past + s - 1, keyRows: past + s, layer: l,
-                       cache: cache, scale: scale, ws: ws)
-                finishLayer(h.data, batch: b, rows: 1, firstPosition: past + s - 1, layer: l, hooks: hooks, ws: ws)
-                for bi in 0..<b { (x.data + (bi * s + s - 1) * d).update(from: h.data + bi * d, count: d) }
-                continue
+        if b > 1, captured == nil, Parallel.available {
+            // Sequences are independent: each worker runs whole sequences of the batch.
+            let parts = Parallel.chunks(b)
+            try! Parallel.forEach(parts.count) { i in
+                let r = parts[i]
+                forward(Tensor(borrowing: x.data + r.lowerBound * s * d, shape: [r.count, s, d], owner: x), batch: r.count,
+                        layers: layerRange, cache: cache.slice(batch: r), hooks: hooks.slice(batch: r), advance: false,
+                        lastRowOnly: lastRowOnly)
             }
-            attend(ws.normed.data, batch: b, queryRows: s, firstQueryPosition: past, keyRows: past + s, layer: l,
-                   cache: cache, scale: scale, ws: ws)
-            finishLayer(x.data, batch: b, rows: s, firstPosition: past, layer: l, hooks: hooks, ws: ws)
-            if let captured, hooks.captureResidual.contains(l) {
-                captured.residual[l] = Tensor(copying: x.data, shape: [b, s, d])
+            if advance { cache.length = past + s }
+            return
+        }
+        if let captured {
+            for l in layerRange {
+                if hooks.captureResidual.contains(l) { captured.residual[l] = Tensor(uninitialized: [b, s, d]) }
+                if hooks.captureKV.contains(l) {
+                    captured.keys[l] = Tensor(uninitialized: [b, s, kvd])
+                    captured.values[l] = Tensor(uninitialized: [b, s, kvd])
+                }
+            }
+        }
+        // One sequence of many rows: row blocks on separate workers, meeting twice a layer
+        // (all keys and values must be written before any block attends to them).
+        let split = b == 1 && s >= 2 * Parallel.minimumRowsPerWorker && Parallel.available
+        Parallel.reserve { workers in
+            let parts = split ? Parallel.chunks(s, parts: workers.count) : [0..<s]
+            let ws = parts.map { DecoderWorkspace(rows: b * $0.count, config: c, keyRows: past + s) }
+            let scale = 1 / Float(c.headDim).squareRoot()
+            for l in layerRange {
+                workers.run(parts.count) { i in
+                    let r = parts[i]
+                    writeKeysValues(x.data + r.lowerBound * d, batch: b, rows: r.count, rowOffset: r.lowerBound, layer: l, past: past,
+                                    cache: cache, hooks: hooks, captured: captured, ws: ws[i])
+                }
+                if lastRowOnly && l == layerRange.upperBound - 1 {
+                    // Only the B last rows go on: gather them, run them, write them back.
+                    let lw = ws[ws.count - 1], lastRows = parts[parts.count - 1].count
+                    let h = Tensor(uninitialized: [b, d]), hn = Tensor(uninitialized: [b, d])
+                    for bi in 0..<b {
+                        (h.data + bi * d).update(from: x.data + (bi * s + s - 1) * d, count: d)
+                        (hn.data + bi * d).update(from: lw.normed.data + (bi * lastRows + lastRows - 1) * d, count: d)
+                    }
+                    attend(hn.data, batch: b, queryRows: 1, firstQueryPosition: past + s - 1, keyRows: past + s, layer: l,
+                           cache: cache, scale: scale, ws: lw)
+                    finishLayer(h.data, batch: b, rows: 1, firstPosition: past + s - 1, layer: l, hooks: hooks, ws: lw)
+                    for bi in 0..<b { (x.data + (bi * s + s - 1) * d).update(from: h.data + bi * d, count: d) }
+                    continue
+                }
+                workers.run(parts.count) { i in
+                    let r = parts[i]
+                    // Causal: a block's queries see keys up to its own last row.
+                    attend(ws[i].normed.data, batch: b, queryRows: r.count, firstQueryPosition: past + r.lowerBound,
+                           keyRows: past + r.upperBound, layer: l, cache: cache, scale: scale, ws: ws[i])
+                    finishLayer(x.data + r.lowerBound * d, batch: b, rows: r.count, firstPosition: past + r.lowerBound, layer: l,
+                                hooks: hooks, ws: ws[i])
+                    if let captured, let t = captured.residual[l] {
+                        (t.data + r.lowerBound * d).update(from: x.data + r.lowerBound * d, count: b * r.count * d)
+                    }
+                }
             }
         }
         if advance { cache.length = past + s }
     }
 
-    /// The first half of layer l for the S new rows of B sequences, x [B, S, D]: residual
+    /// The first half of layer l for R rows of each of B sequences, x [B, R, D] (B = 1 when
+    /// the rows are a block at row offset `rowOffset` of a longer sequence): residual
     /// noise, input RMSNorm (kept in ws.normed for the queries), K and V with their noise
-    /// and capture hooks, RoPE on K, and K/V appended to the cache.
-    private func writeKeysValues(_ x: Tensor, batch b: Int, rows s: Int, layer l: Int, past: Int, cache: KVCache,
-                                 hooks: DecoderHooks, captured: CapturedStates?, ws: DecoderWorkspace) {
-        let c = config, d = c.hiddenSize, kvd = kvDim, rows = b * s
+    /// and capture hooks, RoPE on K, and K/V written to the cache.
+    private func writeKeysValues(_ x: UnsafeMutablePointer<Float>, batch b: Int, rows r: Int, rowOffset: Int, layer l: Int,
+                                 past: Int, cache: KVCache, hooks: DecoderHooks, captured: CapturedStates?, ws: DecoderWorkspace) {
+        let c = config, d = c.hiddenSize, kvd = kvDim, rows = b * r, first = past + rowOffset
         let layer = layers[l]
-        if let rn = hooks.residualNoise, rn.layer == l { addAtPositions(rn.noise, to: x.data, batch: b, rows: s, dim: d, past: past, positions: rn.positions) }
-        rmsNorm(x.data, rows: rows, dim: d, weight: layer.inputNorm.data, eps: c.rmsNormEps, into: ws.normed.data)
+        if let rn = hooks.residualNoise, rn.layer == l { addAtPositions(rn.noise, to: x, batch: b, rows: r, dim: d, past: first, positions: rn.positions) }
+        rmsNorm(x, rows: rows, dim: d, weight: layer.inputNorm.data, eps: c.rmsNormEps, into: ws.normed.data)
         layer.k(ws.normed.data, rows: rows, into: ws.k.data)
         layer.v(ws.normed.data, rows: rows, into: ws.v.data)
         if let kn = hooks.kvNoise, kn.layer == l {
-            if let nk = kn.k { addAtPositions(nk, to: ws.k.data, batch: b, rows: s, dim: kvd, past: past, positions: kn.positions) }
-            if let nv = kn.v { addAtPositions(nv, to: ws.v.data, batch: b, rows: s, dim: kvd, past: past, positions: kn.positions) }
+            if let nk = kn.k { addAtPositions(nk, to: ws.k.data, batch: b, rows: r, dim: kvd, past: first, positions: kn.positions) }
+            if let nv = kn.v { addAtPositions(nv, to: ws.v.data, batch: b, rows: r, dim: kvd, past: first, positions: kn.positions) }
         }
-        if let captured, hooks.captureKV.contains(l) {
-            captured.keys[l] = Tensor(copying: ws.k.data, shape: [b, s, kvd])
-            captured.values[l] = Tensor(copying: ws.v.data, shape: [b, s, kvd])
+        if let captured, let ck = captured.keys[l], let cv = captured.values[l] {
+            (ck.data + rowOffset * kvd).update(from: ws.k.data, count: rows * kvd)
+            (cv.data + rowOffset * kvd).update(from: ws.v.data, count: rows * kvd)
         }
-        rope.apply(ws.k.data, rows: rows, heads: c.kvHeads, ld: kvd, firstPosition: past, batchRows: s)
+        rope.apply(ws.k.data, rows: rows, heads: c.kvHeads, ld: kvd, firstPosition: first, batchRows: r)
         let kc = cache.keys[l], vc = cache.values[l]
         for bi in 0..<b {
             let base = bi * cache.capacity * kvd
-            (kc.data + base + past * kvd).update(from: ws.k.data + bi * s * kvd, count: s * kvd)
-            (vc.data + base + past * kvd).update(from: ws.v.data + bi * s * kvd, count: s * kvd)
+            (kc.data + base + first * kvd).update(from: ws.k.data + bi * r * kvd, count: r * kvd)
+            (vc.data + base + first * kvd).update(from: ws.v.data + bi * r * kvd, count: r * kvd)
         }
     }
 

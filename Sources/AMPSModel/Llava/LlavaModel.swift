@@ -141,32 +141,36 @@ public final class LlavaModel: @unchecked Sendable {
     }
 }
 
-/// The projected features of the last image seen, keyed by its exact pixel values: the
-/// option orders and instruction variants of one instance share their image, so the
-/// vision tower runs once for them. One entry; the lock makes it safe to share.
+/// The projected features of the last few images seen, keyed by their exact pixel
+/// values: the option orders and instruction variants of one instance share their image,
+/// so the vision tower runs once for them, also when parallel workers interleave
+/// instances. The lock makes it safe to share.
 final class ImageFeatureMemo: @unchecked Sendable {
+    static let capacity = 8
     private let lock = NSLock()
-    private var pixels: [Float] = []
-    private var features: Tensor?
+    private var entries: [(pixels: [Float], features: Tensor)] = []  // most recent last
 
     func forget() {
-        lock.lock(); pixels = []; features = nil; lock.unlock()
+        lock.lock(); entries = []; lock.unlock()
     }
 
     func features(for pv: Tensor, compute: () -> Tensor) -> Tensor {
         let key = UnsafeBufferPointer(start: pv.data, count: pv.count)
         lock.lock()
-        if let f = features, pixels.count == key.count, pixels.withUnsafeBufferPointer({ memcmp($0.baseAddress!, key.baseAddress!, key.count * 4) == 0 }) {
+        if let i = entries.lastIndex(where: { e in
+            e.pixels.count == key.count && e.pixels.withUnsafeBufferPointer { memcmp($0.baseAddress!, key.baseAddress!, key.count * 4) == 0 }
+        }) {
+            let e = entries.remove(at: i)
+            entries.append(e)
             lock.unlock()
-            return f
+            return e.features
         }
         lock.unlock()
         let f = compute()
         lock.lock()
-        pixels = Array(key)
-        features = f
+        entries.append((Array(key), f))
+        if entries.count > ImageFeatureMemo.capacity { entries.removeFirst() }
         lock.unlock()
         return f
     }
 }
-

@@ -46,19 +46,38 @@ extension LlavaModel {
                           values: (0..<L).map { cap.values[$0]! }, cache: cache, logits: logits, steering: steering)
     }
 
-    /// Last-position logits [V] of one prompt with nothing recorded: the plain (optionally
-    /// steered) forward pass, for callers that need the answer and not the layers.
-    public func lastLogits(_ input: ModelInput, steering: Steering? = nil) -> Tensor {
-        let x = embeddings(input)
+    /// The steered pass of a prompt whose clean pass is at hand, recorded like `run`:
+    /// the layers below the first steered one are the clean pass's (steering adds nothing
+    /// there), so only the layers from there up are computed. What the inspector does on
+    /// every steering change.
+    public func run(_ input: ModelInput, steering: Steering, resumingFrom clean: PromptPass) -> PromptPass {
+        precondition(clean.input.ids == input.ids && clean.steering == nil, "resume needs the clean pass of the same prompt")
         let t = input.length, d = hiddenSize, L = layerCount
+        let first = min(steering.vectors.keys.min() ?? L, L)
+        let x = clean.layerInputs[first].copy()
         let cache = KVCache(layers: L, batch: 1, capacity: t, kvDim: decoder.kvDim)
+        cache.fork(from: clean.cache, positions: t, layers: 0..<first)
+        cache.length = 0
         var hooks = DecoderHooks()
         hooks.promptLength = t
         hooks.steering = steering
-        decoder.forward(x, batch: 1, layers: 0..<L, cache: cache, hooks: hooks, lastRowOnly: true)
+        hooks.captureResidual = Set(first..<L)
+        hooks.captureKV = Set(first..<L)
+        let cap = CapturedStates()
+        decoder.forward(x, batch: 1, layers: first..<L, cache: cache, hooks: hooks, captured: cap)
+        let inputs = Array(clean.layerInputs[...first])
+            + (first..<L).map { l in Tensor(borrowing: cap.residual[l]!.data, shape: [t, d], owner: cap.residual[l]!) }
         let logits = Tensor(zeros: [vocabSize])
         decoder.logits(ofResidual: x.data + (t - 1) * d, into: logits.data)
-        return logits
+        return PromptPass(input: input, layerInputs: inputs, keys: (0..<L).map { $0 < first ? clean.keys[$0] : cap.keys[$0]! },
+                          values: (0..<L).map { $0 < first ? clean.values[$0] : cap.values[$0]! }, cache: cache, logits: logits,
+                          steering: steering)
+    }
+
+    /// Last-position logits [V] of one prompt with nothing recorded: the plain (optionally
+    /// steered) forward pass, for callers that need the answer and not the layers.
+    public func lastLogits(_ input: ModelInput, steering: Steering? = nil) -> Tensor {
+        lastLogits(input, steering: steering, sharing: nil).logits
     }
 
     /// Resumes the clean pass at `layer` for a batch of B variants, recomputing only the

@@ -1,0 +1,85 @@
+import Foundation
+import Synchronization
+
+/// Parallelism above BLAS: independent pieces of work (the sequences of a batched pass,
+/// the row blocks of a long one, the probes of an evaluation) spread over the engine's
+/// cores, each worker running BLAS single-threaded.
+///
+/// Why not leave it to OpenBLAS: these models' products are small (a 128-wide layer,
+/// ~100 rows per sequence), and OpenBLAS's workers spent a fifth of their time in
+/// sched_yield between them. Whole sequences on separate cores need no synchronisation
+/// until the end; a single sequence synchronises twice per layer instead of at every
+/// product.
+public enum Parallel {
+    /// Workers a region may use (the command sets it with BLAS's thread count).
+    nonisolated(unsafe) public static var workers = 1
+
+    /// Below this many rows per worker, rows are not split (synchronising costs more).
+    nonisolated(unsafe) public static var minimumRowsPerWorker = 24
+    /// Below this many multiply-adds (a decoding row counted as 8), a product or an
+    /// attention call runs on one worker.
+    nonisolated(unsafe) public static var minimumWork = 1 << 21
+
+    /// 1 while a region runs: a region entered from inside another (a batched pass inside
+    /// a parallel evaluation) runs sequentially on its worker.
+    private static let busy = Atomic<Int>(0)
+
+    /// Whether a region entered now would run on several workers.
+    public static var available: Bool { workers > 1 && busy.load(ordering: .relaxed) == 0 }
+
+    /// The workers of a region: `run(n, body)` calls body(0..<n) concurrently, one index
+    /// per worker (n at most `count`).
+    public struct Workers {
+        public let count: Int
+        public func run(_ n: Int, _ body: (Int) -> Void) {
+            precondition(n <= max(count, 1))
+            if n <= 1 || count <= 1 { for i in 0..<n { body(i) }; return }
+            withoutActuallyEscaping(body) { body in DispatchQueue.concurrentPerform(iterations: n, execute: body) }
+        }
+    }
+
+    /// Runs `body` with the workers reserved for it and BLAS single-threaded meanwhile;
+    /// with one worker (none free, or a single core) `body` sees Workers(count: 1).
+    public static func reserve<T>(_ body: (Workers) throws -> T) rethrows -> T {
+        guard workers > 1, busy.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged else {
+            return try body(Workers(count: 1))
+        }
+        defer { busy.store(0, ordering: .releasing) }
+        let blasThreads = BLAS.threadCount
+        if blasThreads != 1 { BLAS.threadCount = 1 }
+        defer { if blasThreads != 1 { BLAS.threadCount = blasThreads } }
+        return try body(Workers(count: workers))
+    }
+
+    /// body(i) for i in 0..<count, results in index order. Indices are handed out one at a
+    /// time (uneven pieces balance); the first error thrown is rethrown once all stop.
+    public static func map<T>(_ count: Int, _ body: (Int) throws -> T) throws -> [T] {
+        try reserve { w in
+            if w.count <= 1 || count <= 1 { return try (0..<count).map(body) }
+            let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
+            results.initialize(repeating: nil)
+            defer { results.deinitialize(); results.deallocate() }
+            let next = Atomic<Int>(0)
+            let failure = Mutex<Error?>(nil)
+            w.run(min(w.count, count)) { _ in
+                while true {
+                    let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    if i >= count || failure.withLock({ $0 != nil }) { return }
+                    do { results[i] = try body(i) } catch { failure.withLock { if $0 == nil { $0 = error } } }
+                }
+            }
+            if let e = failure.withLock({ $0 }) { throw e }
+            return results.map { $0! }
+        }
+    }
+
+    public static func forEach(_ count: Int, _ body: (Int) throws -> Void) throws {
+        _ = try map(count, body)
+    }
+
+    /// 0..<count in at most `parts` contiguous chunks of near-equal size.
+    public static func chunks(_ count: Int, parts: Int = workers) -> [Range<Int>] {
+        let w = max(1, min(parts, count))
+        return (0..<w).map { i in (count * i / w)..<(count * (i + 1) / w) }
+    }
+}
