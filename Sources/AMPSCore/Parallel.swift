@@ -24,6 +24,17 @@ public enum Parallel {
     /// a parallel evaluation) runs sequentially on its worker.
     private static let busy = Atomic<Int>(0)
 
+    /// The helper threads, made on first use and grown when `workers` grows.
+    private static let pools = Mutex<WorkerPool?>(nil)
+    static func pool(workers: Int) -> WorkerPool {
+        pools.withLock { p in
+            if let existing = p, existing.helpers >= workers - 1 { return existing }
+            let made = WorkerPool(helpers: workers - 1)
+            p = made  // a smaller pool's threads stay parked
+            return made
+        }
+    }
+
     /// Whether a region entered now would run on several workers.
     public static var available: Bool { workers > 1 && busy.load(ordering: .relaxed) == 0 }
 
@@ -31,10 +42,12 @@ public enum Parallel {
     /// per worker (n at most `count`).
     public struct Workers {
         public let count: Int
+        /// No helpers: `run` calls the bodies in turn on the caller's thread.
+        public static let caller = Workers(count: 1)
         public func run(_ n: Int, _ body: (Int) -> Void) {
             precondition(n <= max(count, 1))
             if n <= 1 || count <= 1 { for i in 0..<n { body(i) }; return }
-            withoutActuallyEscaping(body) { body in DispatchQueue.concurrentPerform(iterations: n, execute: body) }
+            Parallel.pool(workers: count).run(n, body)
         }
     }
 

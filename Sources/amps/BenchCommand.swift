@@ -32,6 +32,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("json"), help: "Write the results as JSON to this file.")
     var jsonOut: String?
 
+    @Option(name: .long, help: "Run only this workload (repeatable): steered_forward, steered_live, mcs_map, eval_uniform, large (prefill and decode).")
+    var only: [String] = []
+
     @Flag(name: .long, help: "Tiny sizes (smoke test of the harness).")
     var quick = false
 
@@ -41,6 +44,11 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             guard repeats >= 1, evalInstances >= 1 else { throw AMPSError.invalidInput("--repeats and --eval-instances must be at least 1") }
+            let names = ["steered_forward", "steered_live", "mcs_map", "eval_uniform", "large"]
+            if let bad = only.first(where: { !names.contains($0) }) {
+                throw AMPSError.invalidInput("--only \(bad): no such workload (\(names.joined(separator: ", ")))")
+            }
+            func runs(_ name: String) -> Bool { only.isEmpty || only.contains(name) }
             let m = try model.load()
             let set = try method.instances().instances
             let conflicts = set.filter(\.isConflict)
@@ -61,29 +69,31 @@ struct BenchCommand: ParsableCommand {
             // from the clean pass below the steering window.
             let x = try m.prepare(prompt: probe.prompt, imagePath: first.imagePath)
             let st = vectors.steering(window: window, scales: [alpha], promptLength: x.length)
-            results.append(Benchmark.measure("steered_forward", repeats: reps, detail: "instance \(first.id), uniform alpha \(alpha), layers \(window)") {
+            if runs("steered_forward") { results.append(Benchmark.measure("steered_forward", repeats: reps, detail: "instance \(first.id), uniform alpha \(alpha), layers \(window)") {
                 m.forgetImageFeatures()  // every repeat runs the vision tower, as PyTorch's does
                 _ = m.lastLogits(x, steering: st)
-            })
+            }) }
+            if runs("steered_live") {
             let clean = m.run(x)
             var live = Benchmark.measure("steered_live", repeats: reps, detail: "") {
                 _ = m.run(x, steering: st, resumingFrom: clean)
             }
             live.detail = "the inspector's steered pass, recorded, resumed from the clean pass at layer \(window.lowerBound) (PyTorch: its full steered forward)"
             results.append(live)
+            }
             // (b) the full MCS map: all layers x 2 modalities x N.
-            results.append(try Benchmark.measure("mcs_map", repeats: quick ? 1 : max(1, reps / 2),
+            if runs("mcs_map") { results.append(try Benchmark.measure("mcs_map", repeats: quick ? 1 : max(1, reps / 2),
                                                  detail: "\(m.layerCount) layers x 2 modalities x N=\(settings.samples)") {
                 m.forgetImageFeatures()
                 let pass = m.run(probe.input)
                 _ = try ModalityContribution.map(model: m, pass: pass, probe: probe, settings: settings)
-            })
+            }) }
             // (c) eval: conflict instances x both orders, one steered pass each at one alpha,
             // prompts prepared (image read, processed, tokenized) inside the timing. Instances
             // run in parallel; an instance's second order reuses the rows its prompt shares
             // with the first.
             let evalSet = Array(conflicts.prefix(quick ? 2 : evalInstances))
-            results.append(try Benchmark.measure("eval_uniform", repeats: 1, detail: "\(evalSet.count) conflict instances x 2 orders, alpha \(alpha)") {
+            if runs("eval_uniform") { results.append(try Benchmark.measure("eval_uniform", repeats: 1, detail: "\(evalSet.count) conflict instances x 2 orders, alpha \(alpha)") {
                 m.forgetImageFeatures()
                 _ = try Parallel.map(evalSet.count) { i in
                     var shared: SharedPrefix?
@@ -95,11 +105,11 @@ struct BenchCommand: ParsableCommand {
                         return p.answer(r.logits).argmaxClass
                     }
                 }
-            })
+            }) }
             // (d) prefill and decode on a large checkpoint.
             var largeInfo: [String: Any] = [:]
             var largeText: TextConfig?
-            if let large {
+            if let large, runs("large") {
                 let t0 = Benchmark.now()
                 let big = try LlavaModel(folder: large)
                 largeText = big.config.text

@@ -116,7 +116,8 @@ public final class LlamaDecoder: @unchecked Sendable {
         // One sequence of many rows: row blocks on separate workers, meeting twice a layer
         // (all keys and values must be written before any block attends to them).
         let split = b == 1 && s >= 2 * Parallel.minimumRowsPerWorker && Parallel.available
-        Parallel.reserve { workers in
+        // (Unsplit, the region is not reserved: the products inside may split themselves.)
+        let layersOnWorkers = { [self] (workers: Parallel.Workers) in
             let parts = split ? Parallel.chunks(s, parts: workers.count) : [0..<s]
             let ws = parts.map { DecoderWorkspace(rows: b * $0.count, config: c, keyRows: past + s) }
             let scale = 1 / Float(c.headDim).squareRoot()
@@ -153,6 +154,7 @@ public final class LlamaDecoder: @unchecked Sendable {
                 }
             }
         }
+        if split { Parallel.reserve(layersOnWorkers) } else { layersOnWorkers(.caller) }
         if advance { cache.length = past + s }
     }
 
