@@ -24,10 +24,8 @@ public func multiHeadAttention(q: UnsafePointer<Float>, qLd: Int, rows s: Int,
             for i in 0..<s {
                 let row = scores + i * tk
                 let visible = causal ? min(tk, firstQueryPosition + i + 1) : tk
-                var mx = -Float.infinity
-                for j in 0..<visible where row[j] > mx { mx = row[j] }
-                let inv = 1 / expShiftSum(row, count: visible, shift: mx)
-                for j in 0..<visible { row[j] *= inv }
+                let inv = 1 / expShiftSum(row, count: visible, shift: maxElement(row, count: visible))
+                multiply(row, count: visible, by: inv)
                 if visible < tk { (row + visible).update(repeating: 0, count: tk - visible) }
             }
             BLAS.gemmNN(m: s, n: hd, k: tk, a: scores, lda: tk, b: values + kvh * hd, ldb: kvLd,

@@ -28,9 +28,7 @@ public func rmsNorm(_ x: UnsafePointer<Float>, rows m: Int, dim d: Int,
                     weight: UnsafePointer<Float>, eps: Float, into out: UnsafeMutablePointer<Float>) {
     for r in 0..<m {
         let xr = x + r * d, yr = out + r * d
-        var ss: Float = 0
-        for i in 0..<d { ss += xr[i] * xr[i] }
-        let inv = 1 / (ss / Float(d) + eps).squareRoot()
+        let inv = 1 / (sumOfSquares(xr, count: d) / Float(d) + eps).squareRoot()
         for i in 0..<d { yr[i] = weight[i] * (xr[i] * inv) }
     }
 }

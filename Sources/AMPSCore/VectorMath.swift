@@ -43,3 +43,48 @@ public func expShiftSum(_ x: UnsafeMutablePointer<Float>, count n: Int, shift: F
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// The largest of x[0..<n] (n >= 1).
+@inline(__always)
+public func maxElement(_ x: UnsafePointer<Float>, count n: Int) -> Float {
+    var i = 0
+    var best = -Float.infinity
+    if n >= 8 {
+        var acc = UnsafeRawPointer(x).loadUnaligned(as: SIMD8<Float>.self)
+        i = 8
+        while i + 8 <= n {
+            acc = pointwiseMax(acc, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+            i += 8
+        }
+        best = acc.max()
+    }
+    while i < n { if x[i] > best { best = x[i] }; i += 1 }
+    return best
+}
+
+/// x[i] *= s for i < n.
+@inline(__always)
+public func multiply(_ x: UnsafeMutablePointer<Float>, count n: Int, by s: Float) {
+    var i = 0
+    while i + 8 <= n {
+        let raw = UnsafeMutableRawPointer(x + i)
+        raw.storeBytes(of: raw.loadUnaligned(as: SIMD8<Float>.self) * s, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < n { x[i] *= s; i += 1 }
+}
+
+/// The sum of x[i]^2 for i < n, in eight lanes.
+@inline(__always)
+public func sumOfSquares(_ x: UnsafePointer<Float>, count n: Int) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    var i = 0
+    while i + 8 <= n {
+        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+        acc += v * v
+        i += 8
+    }
+    var s = acc.sum()
+    while i < n { s += x[i] * x[i]; i += 1 }
+    return s
+}

@@ -28,6 +28,7 @@ struct ModelOptions: ParsableArguments {
         // sched_yield for a long while and took a core from those workers.
         Parallel.workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
         BLAS.threadCount = 1
+        Allocator.keepFreedBuffers()
         return try LlavaModel(folder: model)
     }
 }
