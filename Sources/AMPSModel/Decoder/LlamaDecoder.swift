@@ -93,8 +93,10 @@ public final class LlamaDecoder: @unchecked Sendable {
         precondition(past + s <= cache.capacity, "KV cache capacity \(cache.capacity) exceeded")
         precondition(!lastRowOnly || captured == nil, "captures need every row")
         if b > 1, captured == nil, Parallel.available {
-            // Sequences are independent: each worker runs whole sequences of the batch.
-            let parts = Parallel.chunks(b)
+            // Sequences are independent: workers take whole sequences of the batch, a few
+            // hundred rows at a time so that a part's activations stay in the core's cache
+            // through the layer (halves of a 32-sequence batch ran ~20 % slower).
+            let parts = Parallel.chunks(b, parts: max(Parallel.workers, (b * s + LlamaDecoder.rowsPerPart - 1) / LlamaDecoder.rowsPerPart))
             try! Parallel.forEach(parts.count) { i in
                 let r = parts[i]
                 forward(Tensor(borrowing: x.data + r.lowerBound * s * d, shape: [r.count, s, d], owner: x), batch: r.count,
@@ -157,6 +159,10 @@ public final class LlamaDecoder: @unchecked Sendable {
         if split { Parallel.reserve(layersOnWorkers) } else { layersOnWorkers(.caller) }
         if advance { cache.length = past + s }
     }
+
+    /// Rows a worker takes at a time from a batch (activations of ~256 rows x a few
+    /// hundred features fit a core's L2 cache).
+    static let rowsPerPart = 256
 
     /// The first half of layer l for R rows of each of B sequences, x [B, R, D] (B = 1 when
     /// the rows are a block at row offset `rowOffset` of a longer sequence): residual
