@@ -69,7 +69,10 @@ public enum ModalityContribution {
             return g.noise(samples: settings.samples, positions: positions.count, sigma: sigma)
         }
         switch settings.target {
-        case .kv: return ["k": draw(pass.keys[layer], "k"), "v": draw(pass.values[layer], "v")]
+        case .kv:
+            // Two independent streams: drawn on two workers when there are.
+            let kv = try! Parallel.map(2) { i in i == 0 ? draw(pass.keys[layer], "k") : draw(pass.values[layer], "v") }
+            return ["k": kv[0], "v": kv[1]]
         case .residual: return ["r": draw(pass.layerInputs[layer], "r")]
         }
     }
