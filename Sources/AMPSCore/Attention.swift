@@ -6,41 +6,61 @@ import Foundation
 ///   keys   [Tk, KV*hd]      keys of every position so far (leading dimension kvLd)
 ///   values [Tk, KV*hd]
 ///   out    [S, H*hd]        (leading dimension outLd)
-///   scores [S, Tk]          scratch
 /// Query row i sits at absolute position `firstQueryPosition + i`; with `causal` it sees
 /// keys 0...that position. Grouped-query attention: head h reads kv head h / (H/KV).
+///
+/// The H/KV query heads that share a kv head go through it together, and the queries in
+/// blocks of `queryBlock` positions, each block multiplying only the keys its last row can
+/// see: fewer, larger products, and causal attention skips about half the score matrix.
 public func multiHeadAttention(q: UnsafePointer<Float>, qLd: Int, rows s: Int,
                                heads: Int, kvHeads: Int, headDim hd: Int,
                                keys: UnsafePointer<Float>, values: UnsafePointer<Float>, kvLd: Int, keyRows tk: Int,
                                firstQueryPosition: Int, causal: Bool, scale: Float,
-                               scores: UnsafeMutablePointer<Float>,
                                out: UnsafeMutablePointer<Float>, outLd: Int) {
     let group = heads / kvHeads
-    func attendHeads(_ hs: Range<Int>, _ scores: UnsafeMutablePointer<Float>) {
-        for h in hs {
-            let kvh = h / group
-            BLAS.gemmNT(m: s, n: tk, k: hd, a: q + h * hd, lda: qLd, b: keys + kvh * hd, ldb: kvLd,
-                        c: scores, ldc: tk, alpha: scale)
-            for i in 0..<s {
-                let row = scores + i * tk
-                let visible = causal ? min(tk, firstQueryPosition + i + 1) : tk
-                let inv = 1 / expShiftSum(row, count: visible, shift: maxElement(row, count: visible))
-                multiply(row, count: visible, by: inv)
-                if visible < tk { (row + visible).update(repeating: 0, count: tk - visible) }
+    let block = max(1, min(s, attentionQueryBlock))
+    // kv heads kvRange, with scratch of its own (a worker's share when split).
+    func attendGroups(_ kvRange: Range<Int>) {
+        let maxRows = block * group
+        let qg = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * hd)  // [block*group, hd]
+        let og = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * hd)  // [block*group, hd]
+        let sc = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * tk)  // [block*group, seen]
+        defer { qg.deallocate(); og.deallocate(); sc.deallocate() }
+        for kvh in kvRange {
+            var i0 = 0
+            while i0 < s {
+                let i1 = min(s, i0 + block), n = (i1 - i0) * group
+                let seen = causal ? min(tk, firstQueryPosition + i1) : tk
+                // Row (i - i0) * group + j of qg is query head kvh * group + j of row i.
+                for i in i0..<i1 {
+                    (qg + (i - i0) * group * hd).update(from: q + i * qLd + kvh * group * hd, count: group * hd)
+                }
+                BLAS.gemmNT(m: n, n: seen, k: hd, a: qg, lda: hd, b: keys + kvh * hd, ldb: kvLd, c: sc, ldc: seen, alpha: scale)
+                for r in 0..<n {
+                    let row = sc + r * seen
+                    let visible = causal ? min(seen, firstQueryPosition + i0 + r / group + 1) : seen
+                    let inv = 1 / expShiftSum(row, count: visible, shift: maxElement(row, count: visible))
+                    multiply(row, count: visible, by: inv)
+                    if visible < seen { (row + visible).update(repeating: 0, count: seen - visible) }
+                }
+                BLAS.gemmNN(m: n, n: hd, k: seen, a: sc, lda: seen, b: values + kvh * hd, ldb: kvLd, c: og, ldc: hd)
+                for i in i0..<i1 {
+                    (out + i * outLd + kvh * group * hd).update(from: og + (i - i0) * group * hd, count: group * hd)
+                }
+                i0 = i1
             }
-            BLAS.gemmNN(m: s, n: hd, k: tk, a: scores, lda: tk, b: values + kvh * hd, ldb: kvLd,
-                        c: out + h * hd, ldc: outLd)
         }
     }
-    // Outside a parallel region, large attention splits its heads over the workers
-    // (each with its own score buffer).
-    guard heads > 1, Parallel.available, 2 * s * tk * hd * heads >= Parallel.minimumWork else {
-        attendHeads(0..<heads, scores)
+    // Outside a parallel region, large attention splits its kv heads over the workers.
+    guard kvHeads > 1, Parallel.available, 2 * s * tk * hd * heads >= Parallel.minimumWork else {
+        attendGroups(0..<kvHeads)
         return
     }
     Parallel.reserve { w in
-        let parts = Parallel.chunks(heads, parts: w.count)
-        let extra = (1..<parts.count).map { _ in Tensor(uninitialized: [s, tk]) }
-        w.run(parts.count) { i in attendHeads(parts[i], i == 0 ? scores : extra[i - 1].data) }
+        let parts = Parallel.chunks(kvHeads, parts: w.count)
+        w.run(parts.count) { i in attendGroups(parts[i]) }
     }
 }
+
+/// Query positions per block of `multiHeadAttention`.
+nonisolated(unsafe) public var attentionQueryBlock = 32

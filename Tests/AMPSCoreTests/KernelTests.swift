@@ -57,13 +57,44 @@ final class KernelTests: XCTestCase {
     func testCausalAttentionByHand() {
         // One head, two positions; the first query sees only key 0.
         let q: [Float] = [1, 0, 0, 1], k: [Float] = [1, 0, 0, 1], v: [Float] = [10, 0, 0, 20]
-        var scores = [Float](repeating: 0, count: 4), out = [Float](repeating: 0, count: 4)
+        var out = [Float](repeating: 0, count: 4)
         multiHeadAttention(q: q, qLd: 2, rows: 2, heads: 1, kvHeads: 1, headDim: 2, keys: k, values: v, kvLd: 2, keyRows: 2,
-                           firstQueryPosition: 0, causal: true, scale: 1, scores: &scores, out: &out, outLd: 2)
+                           firstQueryPosition: 0, causal: true, scale: 1, out: &out, outLd: 2)
         XCTAssertEqual(out[0], 10, accuracy: 1e-5)
         let w1 = 1 / (1 + expf(1))  // second query: softmax(0, 1) over keys 0, 1
         XCTAssertEqual(out[2], 10 * w1, accuracy: 1e-4)
         XCTAssertEqual(out[3], 20 * (1 - w1), accuracy: 1e-4)
+    }
+
+    /// Grouped-query causal attention in query blocks (and split over two workers) against
+    /// a naive per-head softmax(q·k/√d)·v, with the new rows after 5 cached positions.
+    func testBlockedGroupedAttentionMatchesNaive() {
+        let heads = 4, kvHeads = 2, hd = 8, s = 37, past = 5, tk = past + s
+        var g = SystemRandomNumberGenerator()
+        let q = (0..<(s * heads * hd)).map { _ in Float.random(in: -1...1, using: &g) }
+        let k = (0..<(tk * kvHeads * hd)).map { _ in Float.random(in: -1...1, using: &g) }
+        let v = (0..<(tk * kvHeads * hd)).map { _ in Float.random(in: -1...1, using: &g) }
+        let scale = 1 / Float(hd).squareRoot()
+        var want = [Float](repeating: 0, count: s * heads * hd)
+        for i in 0..<s { for h in 0..<heads {
+            let kvh = h / (heads / kvHeads), seen = past + i + 1
+            let logits = (0..<seen).map { j in (0..<hd).map { q[i * heads * hd + h * hd + $0] * k[j * kvHeads * hd + kvh * hd + $0] }.reduce(0, +) * scale }
+            let mx = logits.max()!, e = logits.map { expf($0 - mx) }, z = e.reduce(0, +)
+            for c in 0..<hd { want[i * heads * hd + h * hd + c] = (0..<seen).map { e[$0] / z * v[$0 * kvHeads * hd + kvh * hd + c] }.reduce(0, +) }
+        } }
+        let savedBlock = attentionQueryBlock
+        defer { attentionQueryBlock = savedBlock }
+        for (block, workers) in [(8, 1), (32, 1), (5, 2)] {
+            attentionQueryBlock = block
+            let saved = (Parallel.workers, Parallel.minimumWork, BLAS.threadCount)
+            Parallel.workers = workers; Parallel.minimumWork = 1; BLAS.threadCount = 1
+            defer { (Parallel.workers, Parallel.minimumWork, BLAS.threadCount) = saved }
+            var out = [Float](repeating: .nan, count: s * heads * hd)
+            multiHeadAttention(q: q, qLd: heads * hd, rows: s, heads: heads, kvHeads: kvHeads, headDim: hd, keys: k, values: v,
+                               kvLd: kvHeads * hd, keyRows: tk, firstQueryPosition: past, causal: true, scale: scale,
+                               out: &out, outLd: heads * hd)
+            for i in 0..<out.count { XCTAssertEqual(out[i], want[i], accuracy: 1e-5, "block \(block), workers \(workers), element \(i)") }
+        }
     }
 
     func testSiLUGateVectorAndScalarPathsAgree() {

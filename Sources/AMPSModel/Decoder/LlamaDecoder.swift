@@ -10,8 +10,8 @@ struct LlamaLayer {
 
 /// Scratch buffers of one forward call, sized for B*S rows, reused by every layer.
 final class DecoderWorkspace {
-    let normed, q, k, v, attn, gate, up, scores: Tensor
-    init(rows: Int, config c: TextConfig, keyRows: Int) {
+    let normed, q, k, v, attn, gate, up: Tensor
+    init(rows: Int, config c: TextConfig) {
         normed = Tensor(uninitialized: [rows, c.hiddenSize])
         q = Tensor(uninitialized: [rows, c.heads * c.headDim])
         k = Tensor(uninitialized: [rows, c.kvHeads * c.headDim])
@@ -19,7 +19,6 @@ final class DecoderWorkspace {
         attn = Tensor(uninitialized: [rows, c.heads * c.headDim])
         gate = Tensor(uninitialized: [rows, c.intermediateSize])
         up = Tensor(uninitialized: [rows, c.intermediateSize])
-        scores = Tensor(uninitialized: [max(rows, 1), keyRows])
     }
 }
 
@@ -121,7 +120,7 @@ public final class LlamaDecoder: @unchecked Sendable {
         // (Unsplit, the region is not reserved: the products inside may split themselves.)
         let layersOnWorkers = { [self] (workers: Parallel.Workers) in
             let parts = split ? Parallel.chunks(s, parts: workers.count) : [0..<s]
-            let ws = parts.map { DecoderWorkspace(rows: b * $0.count, config: c, keyRows: past + s) }
+            let ws = parts.map { DecoderWorkspace(rows: b * $0.count, config: c) }
             let scale = 1 / Float(c.headDim).squareRoot()
             for l in layerRange {
                 workers.run(parts.count) { i in
@@ -206,8 +205,7 @@ public final class LlamaDecoder: @unchecked Sendable {
             let base = bi * cache.capacity * kvd
             multiHeadAttention(q: ws.q.data + bi * r * qd, qLd: qd, rows: r, heads: c.heads, kvHeads: c.kvHeads, headDim: hd,
                                keys: kc.data + base, values: vc.data + base, kvLd: kvd, keyRows: keyRows,
-                               firstQueryPosition: firstQueryPosition, causal: true, scale: scale,
-                               scores: ws.scores.data, out: ws.attn.data + bi * r * qd, outLd: qd)
+                               firstQueryPosition: firstQueryPosition, causal: true, scale: scale, out: ws.attn.data + bi * r * qd, outLd: qd)
         }
     }
 

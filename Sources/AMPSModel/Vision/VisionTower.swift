@@ -96,7 +96,7 @@ public final class VisionTower: @unchecked Sendable {
         let last = keep.max() ?? 0
         guard last > 0 else { return result }
         let hN = Tensor(zeros: [rows, d]), q = Tensor(zeros: [rows, d]), k = Tensor(zeros: [rows, d]), v = Tensor(zeros: [rows, d])
-        let attn = Tensor(zeros: [rows, d]), scores = Tensor(zeros: [t, t]), mlp = Tensor(zeros: [rows, c.intermediateSize])
+        let attn = Tensor(zeros: [rows, d]), mlp = Tensor(zeros: [rows, c.intermediateSize])
         let hd = d / c.heads
         for (li, layer) in layers.prefix(last).enumerated() {
             layerNorm(x.data, rows: rows, dim: d, weight: layer.norm1W.data, bias: layer.norm1B.data, eps: c.layerNormEps, into: hN.data)
@@ -107,8 +107,7 @@ public final class VisionTower: @unchecked Sendable {
                 let o = bi * t * d
                 multiHeadAttention(q: q.data + o, qLd: d, rows: t, heads: c.heads, kvHeads: c.heads, headDim: hd,
                                    keys: k.data + o, values: v.data + o, kvLd: d, keyRows: t,
-                                   firstQueryPosition: 0, causal: false, scale: 1 / Float(hd).squareRoot(),
-                                   scores: scores.data, out: attn.data + o, outLd: d)
+                                   firstQueryPosition: 0, causal: false, scale: 1 / Float(hd).squareRoot(), out: attn.data + o, outLd: d)
             }
             layer.out(attn.data, rows: rows, into: x.data, accumulate: true)
             layerNorm(x.data, rows: rows, dim: d, weight: layer.norm2W.data, bias: layer.norm2B.data, eps: c.layerNormEps, into: hN.data)
