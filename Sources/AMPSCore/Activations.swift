@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The element-wise activations that Hugging Face configs name in `hidden_act`.
@@ -38,16 +39,9 @@ public enum Activation: String, Sendable {
 
 /// SwiGLU: gate[i] = act(gate[i]) * up[i] in place over `count` elements.
 public func gatedActivation(_ act: Activation, gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
-    var i = 0
     if act == .silu {
-        // silu(g) * u = g / (1 + e^-g) * u, eight lanes at a time
-        while i + 8 <= count {
-            let g = UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD8<Float>.self)
-            let u = UnsafeRawPointer(up + i).loadUnaligned(as: SIMD8<Float>.self)
-            let r = g / (1 + exp8(-g)) * u
-            UnsafeMutableRawPointer(gate + i).storeBytes(of: r, as: SIMD8<Float>.self)
-            i += 8
-        }
+        amps_silu_mul(gate, up, count)
+        return
     }
-    while i < count { gate[i] = act.apply(gate[i]) * up[i]; i += 1 }
+    for i in 0..<count { gate[i] = act.apply(gate[i]) * up[i] }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Scaled dot-product attention for one sequence, all heads, through BLAS.
@@ -39,8 +40,7 @@ public func multiHeadAttention(q: UnsafePointer<Float>, qLd: Int, rows s: Int,
                 for r in 0..<n {
                     let row = sc + r * seen
                     let visible = causal ? min(seen, firstQueryPosition + i0 + r / group + 1) : seen
-                    let inv = 1 / expShiftSum(row, count: visible, shift: maxElement(row, count: visible))
-                    multiply(row, count: visible, by: inv)
+                    amps_softmax(row, visible)
                     if visible < seen { (row + visible).update(repeating: 0, count: seen - visible) }
                 }
                 BLAS.gemmNN(m: n, n: hd, k: seen, a: sc, lda: seen, b: values + kvh * hd, ldb: kvLd, c: og, ldc: hd)

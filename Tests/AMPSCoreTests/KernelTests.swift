@@ -1,19 +1,30 @@
 @testable import AMPSCore
+import CKernels
 import Foundation
 import XCTest
 
 /// The kernels against naive or hand-computed results.
 final class KernelTests: XCTestCase {
-    func testVectorExpMatchesExpf() {
+    func testKernelExpMatchesExpf() {
         var worst: Float = 0
         var x: Float = -80
         while x < 80 {
-            let v = exp8(SIMD8<Float>(repeating: x))[3]
-            worst = max(worst, abs(v - expf(x)) / expf(x))
+            worst = max(worst, abs(amps_exp(x) - expf(x)) / expf(x))
             x += 0.037
         }
         XCTAssertLessThan(worst, 5e-7)
-        XCTAssertEqual(exp8(SIMD8(repeating: -200))[0], expf(-87), accuracy: 1e-38)
+        XCTAssertEqual(amps_exp(-200), expf(-87), accuracy: 1e-38)
+    }
+
+    func testSoftmaxKernelByHand() {
+        // 19 entries: two 8-wide blocks and a tail; softmax of (0, 1, ..., 18) - shifted by 100.
+        var row = (0..<19).map { Float($0) - 100 }
+        amps_softmax(&row, 19)
+        let z = (0..<19).map { expf(Float($0) - 18) }.reduce(0, +)
+        for i in 0..<19 { XCTAssertEqual(row[i], expf(Float(i) - 18) / z, accuracy: 1e-6) }
+        var one: [Float] = [-3]
+        amps_softmax(&one, 1)
+        XCTAssertEqual(one[0], 1)
     }
 
     func testGemmNTAgainstNaiveProduct() {

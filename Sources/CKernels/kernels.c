@@ -1,0 +1,67 @@
+#include "ckernels.h"
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__clang__)
+#define AMPS_CLONES __attribute__((target_clones("arch=haswell", "default")))
+#else
+#define AMPS_CLONES
+#endif
+
+// exp(x): clamp to [-87, 88], x = k ln2 + r with |r| <= ln2/2 (k rounded by the
+// 1.5*2^23 trick), a degree-7 Taylor polynomial for e^r (relative error < 2e-7), and
+// 2^k through the exponent bits.
+static inline float exp_poly(float x) {
+    x = x < -87.0f ? -87.0f : x;
+    x = x > 88.0f ? 88.0f : x;
+    const float magic = 12582912.0f;
+    float t = x * 1.44269504088896341f + magic;
+    float k = t - magic;
+    int32_t ki;
+    memcpy(&ki, &t, 4);
+    ki -= 0x4B400000;
+    float r = x - k * 0.693359375f + k * 2.12194440e-4f;
+    float p = 1.0f / 5040;
+    p = p * r + 1.0f / 720;
+    p = p * r + 1.0f / 120;
+    p = p * r + 1.0f / 24;
+    p = p * r + 1.0f / 6;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int32_t bits = (ki + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, 4);
+    return p * scale;
+}
+
+float amps_exp(float x) { return exp_poly(x); }
+
+AMPS_CLONES
+void amps_softmax(float *row, long n) {
+    // Eight running maxima and sums, so the loops vectorise without reassociating.
+    float m[8], s[8];
+    for (int j = 0; j < 8; j++) { m[j] = row[0]; s[j] = 0.0f; }
+    long i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) m[j] = row[i + j] > m[j] ? row[i + j] : m[j];
+    float mx = m[0];
+    for (int j = 1; j < 8; j++) mx = m[j] > mx ? m[j] : mx;
+    for (; i < n; i++) mx = row[i] > mx ? row[i] : mx;
+    i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) { float e = exp_poly(row[i + j] - mx); row[i + j] = e; s[j] += e; }
+    float sum = 0.0f;
+    for (int j = 0; j < 8; j++) sum += s[j];
+    for (; i < n; i++) { float e = exp_poly(row[i] - mx); row[i] = e; sum += e; }
+    float inv = 1.0f / sum;
+    for (i = 0; i < n; i++) row[i] *= inv;
+}
+
+AMPS_CLONES
+void amps_silu_mul(float *gate, const float *up, long n) {
+    for (long i = 0; i < n; i++) {
+        float g = gate[i];
+        gate[i] = g / (1.0f + exp_poly(-g)) * up[i];
+    }
+}
