@@ -34,7 +34,7 @@ bench: build-release
 	mkdir -p bench-out
 	test -d bench-out/llava-qwen05b-shape || python3 tools/make_bench_checkpoint.py --out bench-out/llava-qwen05b-shape
 	python3 tools/bench_torch.py --threads 2 --large bench-out/llava-qwen05b-shape --out bench-out/bench_torch.json
-	$(BIN) bench --threads 2 --large bench-out/llava-qwen05b-shape --torch bench-out/bench_torch.json --json bench-out/bench.json
+	$(BIN) bench --threads 2 --repeats 20 --large bench-out/llava-qwen05b-shape --torch bench-out/bench_torch.json --json bench-out/bench.json
 
 fixtures:
 	python3 tools/make_fixtures.py
