@@ -2,10 +2,21 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__clang__)
-#define AMPS_CLONES __attribute__((target_clones("arch=haswell", "default")))
-#else
-#define AMPS_CLONES
+// Each kernel is compiled twice on x86-64: for AVX2 + FMA, and for the baseline (SSE2),
+// and picked by what the CPU reports. (target_clones("arch=haswell") would test the CPU
+// *model*, not its features, and fall back to SSE2 on every newer Xeon.)
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define AMPS_DISPATCH 1
+static int baseline_only = 0;
+static int has_avx2_fma(void) {
+    if (baseline_only) return 0;
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return cached;
+}
 #endif
 
 // exp(x): clamp to [-87, 88], x = k ln2 + r with |r| <= ln2/2 (k rounded by the
@@ -37,31 +48,57 @@ static inline float exp_poly(float x) {
 
 float amps_exp(float x) { return exp_poly(x); }
 
-AMPS_CLONES
-void amps_softmax(float *row, long n) {
-    // Eight running maxima and sums, so the loops vectorise without reassociating.
-    float m[8], s[8];
-    for (int j = 0; j < 8; j++) { m[j] = row[0]; s[j] = 0.0f; }
-    long i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++) m[j] = row[i + j] > m[j] ? row[i + j] : m[j];
-    float mx = m[0];
-    for (int j = 1; j < 8; j++) mx = m[j] > mx ? m[j] : mx;
-    for (; i < n; i++) mx = row[i] > mx ? row[i] : mx;
-    i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++) { float e = exp_poly(row[i + j] - mx); row[i + j] = e; s[j] += e; }
-    float sum = 0.0f;
-    for (int j = 0; j < 8; j++) sum += s[j];
-    for (; i < n; i++) { float e = exp_poly(row[i] - mx); row[i] = e; sum += e; }
-    float inv = 1.0f / sum;
-    for (i = 0; i < n; i++) row[i] *= inv;
+void amps_use_baseline_kernels(int yes) {
+#ifdef AMPS_DISPATCH
+    baseline_only = yes;
+#else
+    (void)yes;
+#endif
 }
 
-AMPS_CLONES
-void amps_silu_mul(float *gate, const float *up, long n) {
-    for (long i = 0; i < n; i++) {
-        float g = gate[i];
-        gate[i] = g / (1.0f + exp_poly(-g)) * up[i];
+#define SOFTMAX_BODY                                                                          \
+    /* Eight running maxima and sums, so the loops vectorise without reassociating. */     \
+    float m[8], s[8];                                                                       \
+    for (int j = 0; j < 8; j++) { m[j] = row[0]; s[j] = 0.0f; }                             \
+    long i = 0;                                                                             \
+    for (; i + 8 <= n; i += 8)                                                              \
+        for (int j = 0; j < 8; j++) m[j] = row[i + j] > m[j] ? row[i + j] : m[j];           \
+    float mx = m[0];                                                                        \
+    for (int j = 1; j < 8; j++) mx = m[j] > mx ? m[j] : mx;                                 \
+    for (; i < n; i++) mx = row[i] > mx ? row[i] : mx;                                      \
+    i = 0;                                                                                  \
+    for (; i + 8 <= n; i += 8)                                                              \
+        for (int j = 0; j < 8; j++) { float e = exp_poly(row[i + j] - mx); row[i + j] = e; s[j] += e; } \
+    float sum = 0.0f;                                                                       \
+    for (int j = 0; j < 8; j++) sum += s[j];                                                \
+    for (; i < n; i++) { float e = exp_poly(row[i] - mx); row[i] = e; sum += e; }           \
+    float inv = 1.0f / sum;                                                                 \
+    for (i = 0; i < n; i++) row[i] *= inv;
+
+#define SILU_MUL_BODY                                                                         \
+    for (long i = 0; i < n; i++) {                                                          \
+        float g = gate[i];                                                                  \
+        gate[i] = g / (1.0f + exp_poly(-g)) * up[i];                                        \
     }
+
+static void softmax_baseline(float *row, long n) { SOFTMAX_BODY }
+static void silu_mul_baseline(float *gate, const float *up, long n) { SILU_MUL_BODY }
+
+#ifdef AMPS_DISPATCH
+__attribute__((target("avx2,fma"))) static void softmax_avx2(float *row, long n) { SOFTMAX_BODY }
+__attribute__((target("avx2,fma"))) static void silu_mul_avx2(float *gate, const float *up, long n) { SILU_MUL_BODY }
+#endif
+
+void amps_softmax(float *row, long n) {
+#ifdef AMPS_DISPATCH
+    if (has_avx2_fma()) { softmax_avx2(row, n); return; }
+#endif
+    softmax_baseline(row, n);
+}
+
+void amps_silu_mul(float *gate, const float *up, long n) {
+#ifdef AMPS_DISPATCH
+    if (has_avx2_fma()) { silu_mul_avx2(gate, up, n); return; }
+#endif
+    silu_mul_baseline(gate, up, n);
 }

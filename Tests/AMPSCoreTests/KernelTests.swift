@@ -16,15 +16,26 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(amps_exp(-200), expf(-87), accuracy: 1e-38)
     }
 
-    func testSoftmaxKernelByHand() {
-        // 19 entries: two 8-wide blocks and a tail; softmax of (0, 1, ..., 18) - shifted by 100.
-        var row = (0..<19).map { Float($0) - 100 }
-        amps_softmax(&row, 19)
-        let z = (0..<19).map { expf(Float($0) - 18) }.reduce(0, +)
-        for i in 0..<19 { XCTAssertEqual(row[i], expf(Float(i) - 18) / z, accuracy: 1e-6) }
-        var one: [Float] = [-3]
-        amps_softmax(&one, 1)
-        XCTAssertEqual(one[0], 1)
+    /// Softmax and the SiLU gate, on the CPU's widest path and on the baseline one.
+    func testSoftmaxAndSiLUKernelsOnBothPaths() {
+        defer { amps_use_baseline_kernels(0) }
+        for baseline in [Int32(0), 1] {
+            amps_use_baseline_kernels(baseline)
+            // 19 entries: two 8-wide blocks and a tail; softmax of (0, 1, ..., 18) - 100.
+            var row = (0..<19).map { Float($0) - 100 }
+            amps_softmax(&row, 19)
+            let z = (0..<19).map { expf(Float($0) - 18) }.reduce(0, +)
+            for i in 0..<19 { XCTAssertEqual(row[i], expf(Float(i) - 18) / z, accuracy: 1e-6, "baseline \(baseline)") }
+            var one: [Float] = [-3]
+            amps_softmax(&one, 1)
+            XCTAssertEqual(one[0], 1)
+            let n = 19
+            var gate = (0..<n).map { Float($0) * 0.7 - 6 }
+            let up = (0..<n).map { Float($0 % 4) - 1.5 }
+            let want = zip(gate, up).map { g, u in g / (1 + expf(-g)) * u }
+            gatedActivation(.silu, gate: &gate, up: up, count: n)
+            for i in 0..<n { XCTAssertEqual(gate[i], want[i], accuracy: 1e-5, "baseline \(baseline)") }
+        }
     }
 
     func testGemmNTAgainstNaiveProduct() {
@@ -106,15 +117,6 @@ final class KernelTests: XCTestCase {
                                out: &out, outLd: heads * hd)
             for i in 0..<out.count { XCTAssertEqual(out[i], want[i], accuracy: 1e-5, "block \(block), workers \(workers), element \(i)") }
         }
-    }
-
-    func testSiLUGateVectorAndScalarPathsAgree() {
-        let n = 19
-        var gate = (0..<n).map { Float($0) * 0.7 - 6 }
-        let up = (0..<n).map { Float($0 % 4) - 1.5 }
-        let want = zip(gate, up).map { g, u in g / (1 + expf(-g)) * u }
-        gatedActivation(.silu, gate: &gate, up: up, count: n)
-        for i in 0..<n { XCTAssertEqual(gate[i], want[i], accuracy: 1e-5) }
     }
 
     /// Linear split over two workers — by rows for many rows, by feature blocks for one —

@@ -15,4 +15,8 @@ void amps_silu_mul(float *gate, const float *up, long n);
 /// exp(x) by the kernels' polynomial (for tests).
 float amps_exp(float x);
 
+/// With yes != 0 the kernels take their baseline (SSE2) path whatever the CPU has
+/// (tests check both paths).
+void amps_use_baseline_kernels(int yes);
+
 #endif
