@@ -67,6 +67,10 @@ public struct DecoderHooks: @unchecked Sendable {
     public var captureResidual: Set<Int> = []
     /// Record k_proj / v_proj outputs (before RoPE) of these layers ([B, S, kvDim]).
     public var captureKV: Set<Int> = []
+    /// Every batch element enters the first layer of the call with the same rows (copies
+    /// of one clean pass, no residual noise): that layer's RMSNorm and Q/K/V products run
+    /// once and are copied, before the K/V noise makes the elements differ.
+    public var identicalInputs = false
 
     public init() {}
 

@@ -95,7 +95,9 @@ public final class LlamaDecoder: @unchecked Sendable {
             // Sequences are independent: workers take whole sequences of the batch, a few
             // hundred rows at a time so that a part's activations stay in the core's cache
             // through the layer (halves of a 32-sequence batch ran ~20 % slower).
-            let parts = Parallel.chunks(b, parts: max(Parallel.workers, (b * s + LlamaDecoder.rowsPerPart - 1) / LlamaDecoder.rowsPerPart))
+            // A multiple of the worker count, so that no worker is left with one part more.
+            let w = Parallel.workers, wanted = (b * s + LlamaDecoder.rowsPerPart - 1) / LlamaDecoder.rowsPerPart
+            let parts = Parallel.chunks(b, parts: max(1, (wanted + w - 1) / w) * w)
             try! Parallel.forEach(parts.count) { i in
                 let r = parts[i]
                 forward(Tensor(borrowing: x.data + r.lowerBound * s * d, shape: [r.count, s, d], owner: x), batch: r.count,
@@ -118,6 +120,7 @@ public final class LlamaDecoder: @unchecked Sendable {
         // (all keys and values must be written before any block attends to them).
         let split = b == 1 && s >= 2 * Parallel.minimumRowsPerWorker && Parallel.available
         // (Unsplit, the region is not reserved: the products inside may split themselves.)
+        func shared(_ l: Int) -> Bool { hooks.identicalInputs && b > 1 && l == layerRange.lowerBound }
         let layersOnWorkers = { [self] (workers: Parallel.Workers) in
             let parts = split ? Parallel.chunks(s, parts: workers.count) : [0..<s]
             let ws = parts.map { DecoderWorkspace(rows: b * $0.count, config: c) }
@@ -126,7 +129,7 @@ public final class LlamaDecoder: @unchecked Sendable {
                 workers.run(parts.count) { i in
                     let r = parts[i]
                     writeKeysValues(x.data + r.lowerBound * d, batch: b, rows: r.count, rowOffset: r.lowerBound, layer: l, past: past,
-                                    cache: cache, hooks: hooks, captured: captured, ws: ws[i])
+                                    cache: cache, hooks: hooks, captured: captured, shared: shared(l), ws: ws[i])
                 }
                 if lastRowOnly && l == layerRange.upperBound - 1 {
                     // Only the B last rows go on: gather them, run them, write them back.
@@ -137,7 +140,7 @@ public final class LlamaDecoder: @unchecked Sendable {
                         (hn.data + bi * d).update(from: lw.normed.data + (bi * lastRows + lastRows - 1) * d, count: d)
                     }
                     attend(hn.data, batch: b, queryRows: 1, firstQueryPosition: past + s - 1, keyRows: past + s, layer: l,
-                           cache: cache, scale: scale, ws: lw)
+                           cache: cache, scale: scale, shared: shared(l), ws: lw)
                     finishLayer(h.data, batch: b, rows: 1, firstPosition: past + s - 1, layer: l, hooks: hooks, ws: lw)
                     for bi in 0..<b { (x.data + (bi * s + s - 1) * d).update(from: h.data + bi * d, count: d) }
                     continue
@@ -146,7 +149,7 @@ public final class LlamaDecoder: @unchecked Sendable {
                     let r = parts[i]
                     // Causal: a block's queries see keys up to its own last row.
                     attend(ws[i].normed.data, batch: b, queryRows: r.count, firstQueryPosition: past + r.lowerBound,
-                           keyRows: past + r.upperBound, layer: l, cache: cache, scale: scale, ws: ws[i])
+                           keyRows: past + r.upperBound, layer: l, cache: cache, scale: scale, shared: shared(l), ws: ws[i])
                     finishLayer(x.data + r.lowerBound * d, batch: b, rows: r.count, firstPosition: past + r.lowerBound, layer: l,
                                 hooks: hooks, ws: ws[i])
                     if let captured, let t = captured.residual[l] {
@@ -168,13 +171,22 @@ public final class LlamaDecoder: @unchecked Sendable {
     /// noise, input RMSNorm (kept in ws.normed for the queries), K and V with their noise
     /// and capture hooks, RoPE on K, and K/V written to the cache.
     private func writeKeysValues(_ x: UnsafeMutablePointer<Float>, batch b: Int, rows r: Int, rowOffset: Int, layer l: Int,
-                                 past: Int, cache: KVCache, hooks: DecoderHooks, captured: CapturedStates?, ws: DecoderWorkspace) {
+                                 past: Int, cache: KVCache, hooks: DecoderHooks, captured: CapturedStates?, shared: Bool,
+                                 ws: DecoderWorkspace) {
         let c = config, d = c.hiddenSize, kvd = kvDim, rows = b * r, first = past + rowOffset
         let layer = layers[l]
         if let rn = hooks.residualNoise, rn.layer == l { addAtPositions(rn.noise, to: x, batch: b, rows: r, dim: d, past: first, positions: rn.positions) }
-        rmsNorm(x, rows: rows, dim: d, weight: layer.inputNorm.data, eps: c.rmsNormEps, into: ws.normed.data)
-        layer.k(ws.normed.data, rows: rows, into: ws.k.data)
-        layer.v(ws.normed.data, rows: rows, into: ws.v.data)
+        let once = shared ? r : rows  // with identical inputs, sequence 0 stands for all
+        rmsNorm(x, rows: once, dim: d, weight: layer.inputNorm.data, eps: c.rmsNormEps, into: ws.normed.data)
+        layer.k(ws.normed.data, rows: once, into: ws.k.data)
+        layer.v(ws.normed.data, rows: once, into: ws.v.data)
+        if shared {
+            for bi in 1..<b {
+                (ws.normed.data + bi * r * d).update(from: ws.normed.data, count: r * d)
+                (ws.k.data + bi * r * kvd).update(from: ws.k.data, count: r * kvd)
+                (ws.v.data + bi * r * kvd).update(from: ws.v.data, count: r * kvd)
+            }
+        }
         if let kn = hooks.kvNoise, kn.layer == l {
             if let nk = kn.k { addAtPositions(nk, to: ws.k.data, batch: b, rows: r, dim: kvd, past: first, positions: kn.positions) }
             if let nv = kn.v { addAtPositions(nv, to: ws.v.data, batch: b, rows: r, dim: kvd, past: first, positions: kn.positions) }
@@ -196,9 +208,10 @@ public final class LlamaDecoder: @unchecked Sendable {
     /// positions firstQueryPosition..., and causal attention over the cached keys of
     /// layer l -> ws.attn [B, R, H*hd].
     private func attend(_ normed: UnsafePointer<Float>, batch b: Int, queryRows r: Int, firstQueryPosition: Int, keyRows: Int,
-                        layer l: Int, cache: KVCache, scale: Float, ws: DecoderWorkspace) {
+                        layer l: Int, cache: KVCache, scale: Float, shared: Bool, ws: DecoderWorkspace) {
         let c = config, hd = c.headDim, kvd = kvDim, qd = c.heads * hd
-        layers[l].q(normed, rows: b * r, into: ws.q.data)
+        layers[l].q(normed, rows: shared ? r : b * r, into: ws.q.data)
+        if shared { for bi in 1..<b { (ws.q.data + bi * r * qd).update(from: ws.q.data, count: r * qd) } }
         rope.apply(ws.q.data, rows: b * r, heads: c.heads, ld: qd, firstPosition: firstQueryPosition, batchRows: r)
         let kc = cache.keys[l], vc = cache.values[l]
         for bi in 0..<b {

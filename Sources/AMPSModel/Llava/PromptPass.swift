@@ -93,6 +93,7 @@ extension LlavaModel {
         cache.fork(from: pass.cache, positions: s0, layers: layer..<L)
         var hooks = extra
         hooks.promptLength = t
+        hooks.identicalInputs = hooks.residualNoise == nil
         decoder.forward(x, batch: b, layers: layer..<L, cache: cache, hooks: hooks, lastRowOnly: true)
         let out = Tensor(zeros: [b, vocabSize])
         for bi in 0..<b { decoder.logits(ofResidual: x.data + (bi * s + s - 1) * d, into: out.data + bi * vocabSize) }
