@@ -31,9 +31,13 @@ public enum Activation: String, Sendable {
         }
     }
 
-    /// x[i] = act(x[i]) in place.
+    /// x[i] = act(x[i]) in place (the vectorised kernels where there are).
     public func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { x[i] = apply(x[i]) }
+        switch self {
+        case .quickGelu: amps_quick_gelu(x, count)
+        case .geluPytorchTanh, .geluNew: amps_gelu_tanh(x, count)
+        default: for i in 0..<count { x[i] = apply(x[i]) }
+        }
     }
 }
 

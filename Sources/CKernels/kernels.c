@@ -81,11 +81,25 @@ void amps_use_baseline_kernels(int yes) {
         gate[i] = g / (1.0f + exp_poly(-g)) * up[i];                                        \
     }
 
+#define QUICK_GELU_BODY                                                                       \
+    for (long i = 0; i < n; i++) x[i] = x[i] / (1.0f + exp_poly(-1.702f * x[i]));
+
+// tanh(u) = 1 - 2 / (e^{2u} + 1), exact at both ends of exp_poly's clamp.
+#define GELU_TANH_BODY                                                                        \
+    for (long i = 0; i < n; i++) {                                                          \
+        float v = x[i], u = 0.7978845608028654f * (v + 0.044715f * v * v * v);              \
+        x[i] = 0.5f * v * (2.0f - 2.0f / (exp_poly(2.0f * u) + 1.0f));                      \
+    }
+
+static void quick_gelu_baseline(float *x, long n) { QUICK_GELU_BODY }
+static void gelu_tanh_baseline(float *x, long n) { GELU_TANH_BODY }
 static void softmax_baseline(float *row, long n) { SOFTMAX_BODY }
 static void silu_mul_baseline(float *gate, const float *up, long n) { SILU_MUL_BODY }
 
 #ifdef AMPS_DISPATCH
 __attribute__((target("avx2,fma"))) static void softmax_avx2(float *row, long n) { SOFTMAX_BODY }
+__attribute__((target("avx2,fma"))) static void quick_gelu_avx2(float *x, long n) { QUICK_GELU_BODY }
+__attribute__((target("avx2,fma"))) static void gelu_tanh_avx2(float *x, long n) { GELU_TANH_BODY }
 __attribute__((target("avx2,fma"))) static void silu_mul_avx2(float *gate, const float *up, long n) { SILU_MUL_BODY }
 #endif
 
@@ -101,4 +115,18 @@ void amps_silu_mul(float *gate, const float *up, long n) {
     if (has_avx2_fma()) { silu_mul_avx2(gate, up, n); return; }
 #endif
     silu_mul_baseline(gate, up, n);
+}
+
+void amps_quick_gelu(float *x, long n) {
+#ifdef AMPS_DISPATCH
+    if (has_avx2_fma()) { quick_gelu_avx2(x, n); return; }
+#endif
+    quick_gelu_baseline(x, n);
+}
+
+void amps_gelu_tanh(float *x, long n) {
+#ifdef AMPS_DISPATCH
+    if (has_avx2_fma()) { gelu_tanh_avx2(x, n); return; }
+#endif
+    gelu_tanh_baseline(x, n);
 }

@@ -16,8 +16,8 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(amps_exp(-200), expf(-87), accuracy: 1e-38)
     }
 
-    /// Softmax and the SiLU gate, on the CPU's widest path and on the baseline one.
-    func testSoftmaxAndSiLUKernelsOnBothPaths() {
+    /// Softmax, the SiLU gate and the GELUs, on the CPU's widest path and on the baseline one.
+    func testElementwiseKernelsOnBothPaths() {
         defer { amps_use_baseline_kernels(0) }
         for baseline in [Int32(0), 1] {
             amps_use_baseline_kernels(baseline)
@@ -35,6 +35,17 @@ final class KernelTests: XCTestCase {
             let want = zip(gate, up).map { g, u in g / (1 + expf(-g)) * u }
             gatedActivation(.silu, gate: &gate, up: up, count: n)
             for i in 0..<n { XCTAssertEqual(gate[i], want[i], accuracy: 1e-5, "baseline \(baseline)") }
+            // quick_gelu and gelu_pytorch_tanh against their scalar definitions (tanhf, expf).
+            let xs = (0..<41).map { Float($0) * 0.45 - 9 }
+            for act in [Activation.quickGelu, .geluPytorchTanh] {
+                var got = xs
+                act.apply(&got, count: xs.count)
+                for (x, y) in zip(xs, got) {
+                    let ref = act == .quickGelu ? x / (1 + expf(-1.702 * x))
+                        : 0.5 * x * (1 + tanhf(0.7978845608028654 * (x + 0.044715 * x * x * x)))
+                    XCTAssertEqual(y, ref, accuracy: 2e-6 * max(1, abs(ref)), "\(act) at \(x), baseline \(baseline)")
+                }
+            }
         }
     }
 

@@ -97,26 +97,57 @@ public final class VisionTower: @unchecked Sendable {
         guard last > 0 else { return result }
         let hN = Tensor(zeros: [rows, d]), q = Tensor(zeros: [rows, d]), k = Tensor(zeros: [rows, d]), v = Tensor(zeros: [rows, d])
         let attn = Tensor(zeros: [rows, d]), mlp = Tensor(zeros: [rows, c.intermediateSize])
-        let hd = d / c.heads
-        for (li, layer) in layers.prefix(last).enumerated() {
-            layerNorm(x.data, rows: rows, dim: d, weight: layer.norm1W.data, bias: layer.norm1B.data, eps: c.layerNormEps, into: hN.data)
-            layer.q(hN.data, rows: rows, into: q.data)
-            layer.k(hN.data, rows: rows, into: k.data)
-            layer.v(hN.data, rows: rows, into: v.data)
-            for bi in 0..<b {
-                let o = bi * t * d
-                multiHeadAttention(q: q.data + o, qLd: d, rows: t, heads: c.heads, kvHeads: c.heads, headDim: hd,
-                                   keys: k.data + o, values: v.data + o, kvLd: d, keyRows: t,
-                                   firstQueryPosition: 0, causal: false, scale: 1 / Float(hd).squareRoot(), out: attn.data + o, outLd: d)
+        // One image of many tokens: row blocks on separate workers, meeting twice a layer
+        // (attention needs every token's K and V). Otherwise each product splits itself.
+        let split = b == 1 && t >= 2 * Parallel.minimumRowsPerWorker && Parallel.available
+        let runLayers = { [self] (workers: Parallel.Workers) in
+            let parts = split ? Parallel.chunks(t, parts: workers.count) : [0..<rows]
+            for (li, layer) in layers.prefix(last).enumerated() {
+                workers.run(parts.count) { i in
+                    keysAndValues(layer, rows: parts[i], x: x, normed: hN, q: q, k: k, v: v)
+                }
+                workers.run(parts.count) { i in
+                    let r = parts[i]
+                    if split {
+                        attend(queries: r, image: 0, q: q, k: k, v: v, out: attn)
+                    } else {
+                        for bi in 0..<b { attend(queries: 0..<t, image: bi, q: q, k: k, v: v, out: attn) }
+                    }
+                    finishLayer(layer, rows: r, x: x, attn: attn, normed: hN, mlp: mlp)
+                }
+                if keep.contains(li + 1) { result[li + 1] = x.copy() }
             }
-            layer.out(attn.data, rows: rows, into: x.data, accumulate: true)
-            layerNorm(x.data, rows: rows, dim: d, weight: layer.norm2W.data, bias: layer.norm2B.data, eps: c.layerNormEps, into: hN.data)
-            layer.fc1(hN.data, rows: rows, into: mlp.data)
-            c.activation.apply(mlp.data, count: mlp.count)
-            layer.fc2(mlp.data, rows: rows, into: x.data, accumulate: true)
-            if keep.contains(li + 1) { result[li + 1] = x.copy() }
         }
+        if split { Parallel.reserve(runLayers) } else { runLayers(.caller) }
         return result
+    }
+
+    /// LayerNorm 1 and the Q/K/V products for `rows` of x [rows, hidden].
+    private func keysAndValues(_ layer: VisionEncoderLayer, rows r: Range<Int>, x: Tensor, normed: Tensor, q: Tensor, k: Tensor, v: Tensor) {
+        let d = config.hiddenSize, o = r.lowerBound * d
+        layerNorm(x.data + o, rows: r.count, dim: d, weight: layer.norm1W.data, bias: layer.norm1B.data, eps: config.layerNormEps, into: normed.data + o)
+        layer.q(normed.data + o, rows: r.count, into: q.data + o)
+        layer.k(normed.data + o, rows: r.count, into: k.data + o)
+        layer.v(normed.data + o, rows: r.count, into: v.data + o)
+    }
+
+    /// Bidirectional attention of the query rows `queries` of image `image` over all its tokens.
+    private func attend(queries r: Range<Int>, image bi: Int, q: Tensor, k: Tensor, v: Tensor, out: Tensor) {
+        let c = config, d = c.hiddenSize, t = tokenCount, hd = d / c.heads, o = bi * t * d
+        multiHeadAttention(q: q.data + o + r.lowerBound * d, qLd: d, rows: r.count, heads: c.heads, kvHeads: c.heads, headDim: hd,
+                           keys: k.data + o, values: v.data + o, kvLd: d, keyRows: t,
+                           firstQueryPosition: 0, causal: false, scale: 1 / Float(hd).squareRoot(),
+                           out: out.data + o + r.lowerBound * d, outLd: d)
+    }
+
+    /// x += out_proj(attn); x += fc2(act(fc1(LayerNorm 2 x))) for `rows`.
+    private func finishLayer(_ layer: VisionEncoderLayer, rows r: Range<Int>, x: Tensor, attn: Tensor, normed: Tensor, mlp: Tensor) {
+        let c = config, d = c.hiddenSize, f = c.intermediateSize, o = r.lowerBound * d
+        layer.out(attn.data + o, rows: r.count, into: x.data + o, accumulate: true)
+        layerNorm(x.data + o, rows: r.count, dim: d, weight: layer.norm2W.data, bias: layer.norm2B.data, eps: c.layerNormEps, into: normed.data + o)
+        layer.fc1(normed.data + o, rows: r.count, into: mlp.data + r.lowerBound * f)
+        c.activation.apply(mlp.data + r.lowerBound * f, count: r.count * f)
+        layer.fc2(mlp.data + r.lowerBound * f, rows: r.count, into: x.data + o, accumulate: true)
     }
 }
 

@@ -12,6 +12,12 @@ void amps_softmax(float *row, long n);
 /// gate[i] = silu(gate[i]) * up[i] = gate[i] / (1 + exp(-gate[i])) * up[i].
 void amps_silu_mul(float *gate, const float *up, long n);
 
+/// x[i] = x[i] * sigmoid(1.702 x[i]) (CLIP's quick_gelu).
+void amps_quick_gelu(float *x, long n);
+
+/// x[i] = 0.5 x[i] (1 + tanh(sqrt(2/pi) (x[i] + 0.044715 x[i]^3))) (gelu_pytorch_tanh).
+void amps_gelu_tanh(float *x, long n);
+
 /// exp(x) by the kernels' polynomial (for tests).
 float amps_exp(float x);
 
