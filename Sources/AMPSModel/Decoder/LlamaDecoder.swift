@@ -122,7 +122,7 @@ public final class LlamaDecoder: @unchecked Sendable {
         // (Unsplit, the region is not reserved: the products inside may split themselves.)
         func shared(_ l: Int) -> Bool { hooks.identicalInputs && b > 1 && l == layerRange.lowerBound }
         let layersOnWorkers = { [self] (workers: Parallel.Workers) in
-            let parts = split ? Parallel.chunks(s, parts: workers.count) : [0..<s]
+            let parts = split ? causalBlocks(rows: s, past: past, parts: workers.count) : [0..<s]
             let ws = parts.map { DecoderWorkspace(rows: b * $0.count, config: c) }
             let scale = 1 / Float(c.headDim).squareRoot()
             for l in layerRange {
@@ -160,6 +160,24 @@ public final class LlamaDecoder: @unchecked Sendable {
         }
         if split { Parallel.reserve(layersOnWorkers) } else { layersOnWorkers(.caller) }
         if advance { cache.length = past + s }
+    }
+
+    /// Row blocks of equal work: every row costs the same products, plus attention over
+    /// the keys up to its own position, so later blocks get fewer rows.
+    func causalBlocks(rows s: Int, past: Int, parts: Int) -> [Range<Int>] {
+        let c = config, d = c.hiddenSize, qd = c.heads * c.headDim
+        let perRow = Double(d * (2 * qd + 2 * kvDim) + 3 * d * c.intermediateSize)  // multiply-adds
+        let perKey = Double(2 * qd)
+        func cost(_ i: Int) -> Double { Double(i) * perRow + perKey * (Double(past) * Double(i) + Double(i) * Double(i + 1) / 2) }
+        let total = cost(s)
+        var bounds = [0]
+        for p in 1..<parts {
+            var lo = bounds.last!, hi = s
+            while lo < hi { let mid = (lo + hi) / 2; if cost(mid) < total * Double(p) / Double(parts) { lo = mid + 1 } else { hi = mid } }
+            bounds.append(lo)
+        }
+        bounds.append(s)
+        return zip(bounds, bounds.dropFirst()).map { $0..<$1 }.filter { !$0.isEmpty }
     }
 
     /// Rows a worker takes at a time from a batch (activations of ~256 rows x a few
