@@ -10,9 +10,25 @@ import Synchronization
 /// sched_yield between them. Whole sequences on separate cores need no synchronisation
 /// until the end; a single sequence synchronises twice per layer instead of at every
 /// product.
+/// glibc's gettid (2.30+), which the Glibc module does not bring in.
+@_silgen_name("gettid")
+private func threadID() -> Int32
+
 public enum Parallel {
     /// Workers a region may use (the command sets it with BLAS's thread count).
     nonisolated(unsafe) public static var workers = 1
+
+    /// Niceness the helper threads take at their next job (the inspector lowers its
+    /// engine's priority below the UI thread's: on two cores, two busy workers otherwise
+    /// delay key handling by a scheduler slice now and then).
+    nonisolated(unsafe) public static var helperNiceness: Int32 = 0
+
+    /// Lowers the calling thread's priority to `niceness` (Linux: per-thread nice).
+    public static func setThreadNiceness(_ niceness: Int32) {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(threadID()), niceness)
+        #endif
+    }
 
     /// Below this many rows per worker, rows are not split (synchronising costs more).
     nonisolated(unsafe) public static var minimumRowsPerWorker = 24

@@ -58,6 +58,7 @@ final class WorkerPool: @unchecked Sendable {
 
     private func helperLoop(index: Int) {
         var seen = 0
+        var niceness: Int32 = 0
         while true {
             var spins = 0
             while generation.load(ordering: .acquiring) == seen {
@@ -70,6 +71,10 @@ final class WorkerPool: @unchecked Sendable {
                 pthread_mutex_unlock(&mutex)
             }
             seen = generation.load(ordering: .acquiring)
+            if niceness != Parallel.helperNiceness {
+                niceness = Parallel.helperNiceness
+                Parallel.setThreadNiceness(niceness)
+            }
             if index < jobCount, let job { job(index) }
             pending.wrappingSubtract(1, ordering: .releasing)
         }

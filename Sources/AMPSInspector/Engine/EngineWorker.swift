@@ -36,7 +36,12 @@ public final class EngineWorker: @unchecked Sendable {
     /// Starts the thread. `wake` is called (on the worker thread) after each new event.
     public func start(wake: (() -> Void)? = nil) {
         onEvent = wake
-        let t = Thread { [weak self] in self?.loop() }
+        let t = Thread { [weak self] in
+            // Below the UI thread, which owns the screen and must answer keys at once.
+            Parallel.helperNiceness = 5
+            Parallel.setThreadNiceness(5)
+            self?.loop()
+        }
         t.name = "amps-engine"
         t.stackSize = 8 << 20
         thread = t
