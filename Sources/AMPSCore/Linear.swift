@@ -1,7 +1,27 @@
+import CKernels
+/// A weight packed once into the layout of the small-product kernel (`amps_pack_weights`).
+final class PackedWeight: @unchecked Sendable {
+    let data: UnsafeMutablePointer<Float>
+    let count: Int
+    /// Small weights only: the copy costs memory, and large products amortise sgemm's own packing.
+    static let maximumElements = 1 << 17
+
+    init?(_ w: Tensor) {
+        let n = w.shape[0], k = w.shape[1]
+        guard n * k <= PackedWeight.maximumElements, amps_has_avx2_fma() != 0 else { return nil }
+        count = amps_packed_size(n, k)
+        data = .allocate(capacity: count)
+        amps_pack_weights(w.data, n, k, data)
+    }
+
+    deinit { data.deallocate() }
+}
+
 /// A PyTorch `nn.Linear`: weight [out, in], optional bias [out].
 public struct Linear: @unchecked Sendable {
     public let weight: Tensor
     public let bias: Tensor?
+    let packed: PackedWeight?
     public var inFeatures: Int { weight.shape[1] }
     public var outFeatures: Int { weight.shape[0] }
 
@@ -9,7 +29,13 @@ public struct Linear: @unchecked Sendable {
         precondition(weight.shape.count == 2)
         self.weight = weight
         self.bias = bias
+        packed = PackedWeight(weight)
     }
+
+    /// Up to this many rows a small weight goes through the packed kernel: sgemm re-packs
+    /// the weight on every call, a third of the cost of a 50-row product (from ~250 rows
+    /// on, sgemm's blocking wins).
+    static let packedRowLimit = 160
 
     /// y[M, out] = x[M, in] · W^T + b. Outside a parallel region a large product is
     /// split over the workers: by rows when there are many, else by output features (one
@@ -39,6 +65,15 @@ public struct Linear: @unchecked Sendable {
         let n = outFeatures, k = inFeatures, m = rows.count
         guard m > 0, !f.isEmpty else { return }
         let a = x + rows.lowerBound * k, w = weight.data + f.lowerBound * k, c = y + rows.lowerBound * n + f.lowerBound
+        if let packed, m >= 2, m <= Linear.packedRowLimit, f.lowerBound % 16 == 0 {
+            let panels = packed.data + f.lowerBound * k  // feature blocks start on a 16-feature panel
+            if let bias, !accumulate { for r in 0..<m { (c + r * n).update(from: bias.data + f.lowerBound, count: f.count) } }
+            if amps_packed_gemm(a, k, panels, m, f.count, k, c, n, (accumulate || bias != nil) ? 1 : 0) != 0 {
+                BLAS.count(m, f.count, k)
+                if let bias, accumulate { for r in 0..<m { addVector(bias.data + f.lowerBound, into: c + r * n, count: f.count) } }
+                return
+            }
+        }
         if let bias, !accumulate {
             for r in 0..<m { (c + r * n).update(from: bias.data + f.lowerBound, count: f.count) }
             BLAS.gemmNT(m: m, n: f.count, k: k, a: a, lda: k, b: w, ldb: k, c: c, ldc: n, beta: 1)

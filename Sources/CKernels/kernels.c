@@ -1,6 +1,9 @@
 #include "ckernels.h"
 #include <stdint.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 // Each kernel is compiled twice on x86-64: for AVX2 + FMA, and for the baseline (SSE2),
 // and picked by what the CPU reports. (target_clones("arch=haswell") would test the CPU
@@ -129,4 +132,76 @@ void amps_gelu_tanh(float *x, long n) {
     if (has_avx2_fma()) { gelu_tanh_avx2(x, n); return; }
 #endif
     gelu_tanh_baseline(x, n);
+}
+
+int amps_has_avx2_fma(void) {
+#ifdef AMPS_DISPATCH
+    return has_avx2_fma();
+#else
+    return 0;
+#endif
+}
+
+long amps_packed_size(long n, long k) { return (n + 15) / 16 * 16 * k; }
+
+void amps_pack_weights(const float *w, long n, long k, float *packed) {
+    for (long p = 0; p < n; p += 16)
+        for (long kk = 0; kk < k; kk++)
+            for (long j = 0; j < 16; j++)
+                packed[(p / 16) * 16 * k + kk * 16 + j] = p + j < n ? w[(p + j) * k + kk] : 0.0f;
+}
+
+#ifdef AMPS_DISPATCH
+// One R x 16 tile of C: R rows of A against one packed panel, over all of k; `cols`
+// (<= 16) of the tile's columns are stored.
+#define TILE(R)                                                                                   \
+    static inline __attribute__((always_inline, target("avx2,fma"))) void tile##R(                \
+        const float *a, long lda, const float *wp, long k, float *c, long ldc, long cols, int acc) { \
+        __m256 s0[R], s1[R];                                                                      \
+        for (int r = 0; r < R; r++) { s0[r] = _mm256_setzero_ps(); s1[r] = _mm256_setzero_ps(); }  \
+        for (long kk = 0; kk < k; kk++) {                                                         \
+            __m256 w0 = _mm256_loadu_ps(wp + kk * 16), w1 = _mm256_loadu_ps(wp + kk * 16 + 8);    \
+            for (int r = 0; r < R; r++) {                                                         \
+                __m256 x = _mm256_broadcast_ss(a + r * lda + kk);                                 \
+                s0[r] = _mm256_fmadd_ps(x, w0, s0[r]);                                            \
+                s1[r] = _mm256_fmadd_ps(x, w1, s1[r]);                                            \
+            }                                                                                     \
+        }                                                                                         \
+        for (int r = 0; r < R; r++) {                                                             \
+            float *cr = c + r * ldc;                                                              \
+            float t[16];                                                                          \
+            _mm256_storeu_ps(t, s0[r]);                                                           \
+            _mm256_storeu_ps(t + 8, s1[r]);                                                       \
+            for (long j = 0; j < cols; j++) cr[j] = acc ? cr[j] + t[j] : t[j];                   \
+        }                                                                                         \
+    }
+TILE(1) TILE(2) TILE(3) TILE(4) TILE(5) TILE(6)
+
+__attribute__((target("avx2,fma")))
+static void packed_gemm_avx2(const float *a, long lda, const float *packed, long m, long n, long k,
+                             float *c, long ldc, int acc) {
+    for (long p = 0; p < n; p += 16) {
+        const float *wp = packed + (p / 16) * 16 * k;
+        long cols = n - p < 16 ? n - p : 16;
+        long i = 0;
+        for (; i + 6 <= m; i += 6) tile6(a + i * lda, lda, wp, k, c + i * ldc + p, ldc, cols, acc);
+        switch (m - i) {
+        case 5: tile5(a + i * lda, lda, wp, k, c + i * ldc + p, ldc, cols, acc); break;
+        case 4: tile4(a + i * lda, lda, wp, k, c + i * ldc + p, ldc, cols, acc); break;
+        case 3: tile3(a + i * lda, lda, wp, k, c + i * ldc + p, ldc, cols, acc); break;
+        case 2: tile2(a + i * lda, lda, wp, k, c + i * ldc + p, ldc, cols, acc); break;
+        case 1: tile1(a + i * lda, lda, wp, k, c + i * ldc + p, ldc, cols, acc); break;
+        default: break;
+        }
+    }
+}
+#endif
+
+int amps_packed_gemm(const float *a, long lda, const float *packed, long m, long n, long k,
+                     float *c, long ldc, int accumulate) {
+#ifdef AMPS_DISPATCH
+    if (has_avx2_fma()) { packed_gemm_avx2(a, lda, packed, m, n, k, c, ldc, accumulate); return 1; }
+#endif
+    (void)a; (void)lda; (void)packed; (void)m; (void)n; (void)k; (void)c; (void)ldc; (void)accumulate;
+    return 0;
 }

@@ -130,17 +130,21 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    /// Linear split over two workers — by rows for many rows, by feature blocks for one —
-    /// gives the naive product, with bias, and when accumulating.
-    func testLinearSplitOverWorkersMatchesNaiveProduct() {
+    /// Linear on one worker and split over two — by rows for many rows, by feature blocks
+    /// for few — through the packed small-product kernel and through sgemm (the baseline
+    /// path), gives the naive product, with bias, and when accumulating.
+    func testLinearOnEveryPathMatchesNaiveProduct() {
         let saved = (Parallel.workers, Parallel.minimumRowsPerWorker, Parallel.minimumWork, BLAS.threadCount)
-        Parallel.workers = 2; Parallel.minimumRowsPerWorker = 2; Parallel.minimumWork = 1; BLAS.threadCount = 1
-        defer { (Parallel.workers, Parallel.minimumRowsPerWorker, Parallel.minimumWork, BLAS.threadCount) = saved }
-        let n = 37, k = 5  // 37 features: three 16-float blocks, the last one partial
+        defer { (Parallel.workers, Parallel.minimumRowsPerWorker, Parallel.minimumWork, BLAS.threadCount) = saved; amps_use_baseline_kernels(0) }
+        Parallel.minimumRowsPerWorker = 2; Parallel.minimumWork = 1; BLAS.threadCount = 1
+        let n = 37, k = 5  // 37 features: three 16-float panels, the last one partial
         let w = Tensor(shape: [n, k], values: (0..<(n * k)).map { Float($0 % 7) - 3 })
         let bias = Tensor(shape: [n], values: (0..<n).map { Float($0) * 0.25 })
         let lin = Linear(weight: w, bias: bias)
-        for m in [1, 2, 9] {
+        for (workers, baseline) in [(1, Int32(0)), (2, 0), (2, 1)] {
+        Parallel.workers = workers
+        amps_use_baseline_kernels(baseline)
+        for m in [1, 2, 9, 14] {
             let x = (0..<(m * k)).map { Float($0 % 4) * 0.5 - 1 }
             var y = [Float](repeating: 1, count: m * n)
             lin(x, rows: m, into: &y)
@@ -148,9 +152,10 @@ final class KernelTests: XCTestCase {
             lin(x, rows: m, into: &acc, accumulate: true)
             for i in 0..<m { for j in 0..<n {
                 let dot = (0..<k).map { x[i * k + $0] * w.data[j * k + $0] }.reduce(0, +) + bias.data[j]
-                XCTAssertEqual(y[i * n + j], dot, accuracy: 1e-5, "rows \(m) [\(i), \(j)]")
-                XCTAssertEqual(acc[i * n + j], 1 + dot, accuracy: 1e-5, "rows \(m) accumulated [\(i), \(j)]")
+                XCTAssertEqual(y[i * n + j], dot, accuracy: 1e-5, "workers \(workers), baseline \(baseline), rows \(m) [\(i), \(j)]")
+                XCTAssertEqual(acc[i * n + j], 1 + dot, accuracy: 1e-5, "workers \(workers), baseline \(baseline), rows \(m) accumulated [\(i), \(j)]")
             } }
+        }
         }
     }
 

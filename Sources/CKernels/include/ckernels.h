@@ -18,6 +18,23 @@ void amps_quick_gelu(float *x, long n);
 /// x[i] = 0.5 x[i] (1 + tanh(sqrt(2/pi) (x[i] + 0.044715 x[i]^3))) (gelu_pytorch_tanh).
 void amps_gelu_tanh(float *x, long n);
 
+/// Whether the CPU has AVX2 and FMA (and the baseline path is not forced).
+int amps_has_avx2_fma(void);
+
+/// Floats `amps_pack_weights` writes for an [n, k] weight: ceil(n / 16) * 16 * k.
+long amps_packed_size(long n, long k);
+
+/// Packs W [n, k] (row-major) into panels of 16 output features, each [k][16], the last
+/// one zero-padded: the layout the small-product kernel streams.
+void amps_pack_weights(const float *w, long n, long k, float *packed);
+
+/// C[m, n] = A[m, k] · W^T, or C += that with accumulate != 0, for W packed by
+/// amps_pack_weights; A and C row-major with leading dimensions lda and ldc. For the
+/// small products of small models, where packing W on every call (as sgemm does) costs
+/// a third of the product. Needs AVX2 + FMA: returns 0 (and does nothing) without them.
+int amps_packed_gemm(const float *a, long lda, const float *packed, long m, long n, long k,
+                     float *c, long ldc, int accumulate);
+
 /// exp(x) by the kernels' polynomial (for tests).
 float amps_exp(float x);
 
