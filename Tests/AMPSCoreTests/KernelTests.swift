@@ -142,20 +142,20 @@ final class KernelTests: XCTestCase {
         let bias = Tensor(shape: [n], values: (0..<n).map { Float($0) * 0.25 })
         let lin = Linear(weight: w, bias: bias)
         for (workers, baseline) in [(1, Int32(0)), (2, 0), (2, 1)] {
-        Parallel.workers = workers
-        amps_use_baseline_kernels(baseline)
-        for m in [1, 2, 9, 14] {
-            let x = (0..<(m * k)).map { Float($0 % 4) * 0.5 - 1 }
-            var y = [Float](repeating: 1, count: m * n)
-            lin(x, rows: m, into: &y)
-            var acc = [Float](repeating: 1, count: m * n)
-            lin(x, rows: m, into: &acc, accumulate: true)
-            for i in 0..<m { for j in 0..<n {
-                let dot = (0..<k).map { x[i * k + $0] * w.data[j * k + $0] }.reduce(0, +) + bias.data[j]
-                XCTAssertEqual(y[i * n + j], dot, accuracy: 1e-5, "workers \(workers), baseline \(baseline), rows \(m) [\(i), \(j)]")
-                XCTAssertEqual(acc[i * n + j], 1 + dot, accuracy: 1e-5, "workers \(workers), baseline \(baseline), rows \(m) accumulated [\(i), \(j)]")
-            } }
-        }
+            Parallel.workers = workers
+            amps_use_baseline_kernels(baseline)
+            for m in [1, 2, 9, 14] {
+                let x = (0..<(m * k)).map { Float($0 % 4) * 0.5 - 1 }
+                var y = [Float](repeating: 1, count: m * n)
+                lin(x, rows: m, into: &y)
+                var acc = [Float](repeating: 1, count: m * n)
+                lin(x, rows: m, into: &acc, accumulate: true)
+                for i in 0..<m { for j in 0..<n {
+                    let dot = (0..<k).map { x[i * k + $0] * w.data[j * k + $0] }.reduce(0, +) + bias.data[j]
+                    XCTAssertEqual(y[i * n + j], dot, accuracy: 1e-5, "workers \(workers), baseline \(baseline), rows \(m) [\(i), \(j)]")
+                    XCTAssertEqual(acc[i * n + j], 1 + dot, accuracy: 1e-5, "workers \(workers), baseline \(baseline), rows \(m) accumulated [\(i), \(j)]")
+                } }
+            }
         }
     }
 
