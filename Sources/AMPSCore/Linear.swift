@@ -64,25 +64,19 @@ public struct Linear: @unchecked Sendable {
                          accumulate: Bool) {
         let n = outFeatures, k = inFeatures, m = rows.count
         guard m > 0, !f.isEmpty else { return }
-        let a = x + rows.lowerBound * k, w = weight.data + f.lowerBound * k, c = y + rows.lowerBound * n + f.lowerBound
-        if let packed, m >= 2, m <= Linear.packedRowLimit, f.lowerBound % 16 == 0 {
-            let panels = packed.data + f.lowerBound * k  // feature blocks start on a 16-feature panel
-            if let bias, !accumulate { for r in 0..<m { (c + r * n).update(from: bias.data + f.lowerBound, count: f.count) } }
-            if amps_packed_gemm(a, k, panels, m, f.count, k, c, n, (accumulate || bias != nil) ? 1 : 0) != 0 {
-                BLAS.count(m, f.count, k)
-                if let bias, accumulate { for r in 0..<m { addVector(bias.data + f.lowerBound, into: c + r * n, count: f.count) } }
-                return
-            }
-        }
-        if let bias, !accumulate {
-            for r in 0..<m { (c + r * n).update(from: bias.data + f.lowerBound, count: f.count) }
-            BLAS.gemmNT(m: m, n: f.count, k: k, a: a, lda: k, b: w, ldb: k, c: c, ldc: n, beta: 1)
+        let a = x + rows.lowerBound * k, c = y + rows.lowerBound * n + f.lowerBound
+        // The bias is written first when the product overwrites y, added after when it accumulates.
+        if let bias, !accumulate { for r in 0..<m { (c + r * n).update(from: bias.data + f.lowerBound, count: f.count) } }
+        let addToC = accumulate || bias != nil
+        if let packed, m >= 2, m <= Linear.packedRowLimit, f.lowerBound % 16 == 0,
+           // feature blocks start on a 16-feature panel; 0 = no AVX2 + FMA here, sgemm does it
+           amps_packed_gemm(a, k, packed.data + f.lowerBound * k, m, f.count, k, c, n, addToC ? 1 : 0) != 0 {
+            BLAS.count(m, f.count, k)
         } else {
-            BLAS.gemmNT(m: m, n: f.count, k: k, a: a, lda: k, b: w, ldb: k, c: c, ldc: n, beta: accumulate ? 1 : 0)
-            if let bias, accumulate {
-                for r in 0..<m { addVector(bias.data + f.lowerBound, into: c + r * n, count: f.count) }
-            }
+            BLAS.gemmNT(m: m, n: f.count, k: k, a: a, lda: k, b: weight.data + f.lowerBound * k, ldb: k, c: c, ldc: n,
+                        beta: addToC ? 1 : 0)
         }
+        if let bias, accumulate { for r in 0..<m { addVector(bias.data + f.lowerBound, into: c + r * n, count: f.count) } }
     }
 }
 

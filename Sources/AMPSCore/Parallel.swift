@@ -51,6 +51,17 @@ public enum Parallel {
         }
     }
 
+    /// Runs `body` with `workers` workers and the split thresholds lowered so that even the
+    /// smallest shapes split (tests drive every split path with small checkpoints), BLAS
+    /// single-threaded; the settings are restored afterwards.
+    public static func splittingEverything<T>(workers count: Int = 2, _ body: () throws -> T) rethrows -> T {
+        let saved = (workers, minimumRowsPerWorker, minimumWork, BLAS.threadCount)
+        (workers, minimumRowsPerWorker, minimumWork) = (count, 2, 1)
+        BLAS.threadCount = 1
+        defer { (workers, minimumRowsPerWorker, minimumWork) = (saved.0, saved.1, saved.2); BLAS.threadCount = saved.3 }
+        return try body()
+    }
+
     /// Whether a region entered now would run on several workers.
     public static var available: Bool { workers > 1 && busy.load(ordering: .relaxed) == 0 }
 

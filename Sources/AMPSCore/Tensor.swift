@@ -52,6 +52,11 @@ public final class Tensor: @unchecked Sendable {
         self.ownsMemory = false
     }
 
+    /// Whether `other` holds exactly the same floats (bit for bit), whatever its shape.
+    public func hasSameValues(as other: Tensor) -> Bool {
+        self === other || (count == other.count && memcmp(data, other.data, count * MemoryLayout<Float>.size) == 0)
+    }
+
     /// Elements `range` of the first dimension, sharing this tensor's memory.
     public func slice(first range: Range<Int>) -> Tensor {
         precondition(!shape.isEmpty && range.lowerBound >= 0 && range.upperBound <= shape[0], "slice \(range) outside \(shape)")

@@ -26,7 +26,7 @@ final class WorkerPool: @unchecked Sendable {
         self.helpers = helpers
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&wake, nil)
-        for i in 1...max(helpers, 1) where helpers > 0 {
+        for i in stride(from: 1, through: helpers, by: 1) {
             let t = Thread { [unowned self] in self.helperLoop(index: i) }
             t.name = "amps-worker-\(i)"
             t.start()

@@ -119,13 +119,12 @@ final class KernelTests: XCTestCase {
         defer { attentionQueryBlock = savedBlock }
         for (block, workers) in [(8, 1), (32, 1), (5, 2)] {
             attentionQueryBlock = block
-            let saved = (Parallel.workers, Parallel.minimumWork, BLAS.threadCount)
-            Parallel.workers = workers; Parallel.minimumWork = 1; BLAS.threadCount = 1
-            defer { (Parallel.workers, Parallel.minimumWork, BLAS.threadCount) = saved }
             var out = [Float](repeating: .nan, count: s * heads * hd)
-            multiHeadAttention(q: q, qLd: heads * hd, rows: s, heads: heads, kvHeads: kvHeads, headDim: hd, keys: k, values: v,
-                               kvLd: kvHeads * hd, keyRows: tk, firstQueryPosition: past, causal: true, scale: scale,
-                               out: &out, outLd: heads * hd)
+            Parallel.splittingEverything(workers: workers) {
+                multiHeadAttention(q: q, qLd: heads * hd, rows: s, heads: heads, kvHeads: kvHeads, headDim: hd, keys: k, values: v,
+                                   kvLd: kvHeads * hd, keyRows: tk, firstQueryPosition: past, causal: true, scale: scale,
+                                   out: &out, outLd: heads * hd)
+            }
             for i in 0..<out.count { XCTAssertEqual(out[i], want[i], accuracy: 1e-5, "block \(block), workers \(workers), element \(i)") }
         }
     }
@@ -134,22 +133,20 @@ final class KernelTests: XCTestCase {
     /// for few — through the packed small-product kernel and through sgemm (the baseline
     /// path), gives the naive product, with bias, and when accumulating.
     func testLinearOnEveryPathMatchesNaiveProduct() {
-        let saved = (Parallel.workers, Parallel.minimumRowsPerWorker, Parallel.minimumWork, BLAS.threadCount)
-        defer { (Parallel.workers, Parallel.minimumRowsPerWorker, Parallel.minimumWork, BLAS.threadCount) = saved; amps_use_baseline_kernels(0) }
-        Parallel.minimumRowsPerWorker = 2; Parallel.minimumWork = 1; BLAS.threadCount = 1
+        defer { amps_use_baseline_kernels(0) }
         let n = 37, k = 5  // 37 features: three 16-float panels, the last one partial
         let w = Tensor(shape: [n, k], values: (0..<(n * k)).map { Float($0 % 7) - 3 })
         let bias = Tensor(shape: [n], values: (0..<n).map { Float($0) * 0.25 })
         let lin = Linear(weight: w, bias: bias)
         for (workers, baseline) in [(1, Int32(0)), (2, 0), (2, 1)] {
-            Parallel.workers = workers
             amps_use_baseline_kernels(baseline)
             for m in [1, 2, 9, 14] {
                 let x = (0..<(m * k)).map { Float($0 % 4) * 0.5 - 1 }
-                var y = [Float](repeating: 1, count: m * n)
-                lin(x, rows: m, into: &y)
-                var acc = [Float](repeating: 1, count: m * n)
-                lin(x, rows: m, into: &acc, accumulate: true)
+                var y = [Float](repeating: 1, count: m * n), acc = [Float](repeating: 1, count: m * n)
+                Parallel.splittingEverything(workers: workers) {
+                    lin(x, rows: m, into: &y)
+                    lin(x, rows: m, into: &acc, accumulate: true)
+                }
                 for i in 0..<m { for j in 0..<n {
                     let dot = (0..<k).map { x[i * k + $0] * w.data[j * k + $0] }.reduce(0, +) + bias.data[j]
                     XCTAssertEqual(y[i * n + j], dot, accuracy: 1e-5, "workers \(workers), baseline \(baseline), rows \(m) [\(i), \(j)]")

@@ -14,10 +14,7 @@ final class LlavaParityTests: XCTestCase {
     /// Runs `body` with the engine on one thread, then with two workers splitting all it can.
     func inEveryEngineMode(_ body: () throws -> Void) rethrows {
         try body()
-        let saved = (Parallel.workers, Parallel.minimumRowsPerWorker, Parallel.minimumWork, BLAS.threadCount)
-        Parallel.workers = 2; Parallel.minimumRowsPerWorker = 2; Parallel.minimumWork = 1; BLAS.threadCount = 1
-        defer { (Parallel.workers, Parallel.minimumRowsPerWorker, Parallel.minimumWork, BLAS.threadCount) = saved }
-        try body()
+        try Parallel.splittingEverything { try body() }
     }
 
     func loaded(_ name: String) throws -> (Fixture, LlavaModel, ModelInput) {

@@ -119,7 +119,6 @@ public final class LlamaDecoder: @unchecked Sendable {
         // One sequence of many rows: row blocks on separate workers, meeting twice a layer
         // (all keys and values must be written before any block attends to them).
         let split = b == 1 && s >= 2 * Parallel.minimumRowsPerWorker && Parallel.available
-        // (Unsplit, the region is not reserved: the products inside may split themselves.)
         func shared(_ l: Int) -> Bool { hooks.identicalInputs && b > 1 && l == layerRange.lowerBound }
         let layersOnWorkers = { [self] (workers: Parallel.Workers) in
             let parts = split ? causalBlocks(rows: s, past: past, parts: workers.count) : [0..<s]
@@ -158,6 +157,7 @@ public final class LlamaDecoder: @unchecked Sendable {
                 }
             }
         }
+        // Unsplit, the workers are not reserved: the products inside may split themselves.
         if split { Parallel.reserve(layersOnWorkers) } else { layersOnWorkers(.caller) }
         if advance { cache.length = past + s }
     }

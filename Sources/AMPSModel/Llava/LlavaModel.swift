@@ -148,18 +148,15 @@ public final class LlavaModel: @unchecked Sendable {
 final class ImageFeatureMemo: @unchecked Sendable {
     static let capacity = 8
     private let lock = NSLock()
-    private var entries: [(pixels: [Float], features: Tensor)] = []  // most recent last
+    private var entries: [(pixels: Tensor, features: Tensor)] = []  // most recent last
 
     func forget() {
         lock.lock(); entries = []; lock.unlock()
     }
 
     func features(for pv: Tensor, compute: () -> Tensor) -> Tensor {
-        let key = UnsafeBufferPointer(start: pv.data, count: pv.count)
         lock.lock()
-        if let i = entries.lastIndex(where: { e in
-            e.pixels.count == key.count && e.pixels.withUnsafeBufferPointer { memcmp($0.baseAddress!, key.baseAddress!, key.count * 4) == 0 }
-        }) {
+        if let i = entries.lastIndex(where: { $0.pixels.hasSameValues(as: pv) }) {
             let e = entries.remove(at: i)
             entries.append(e)
             lock.unlock()
@@ -168,7 +165,7 @@ final class ImageFeatureMemo: @unchecked Sendable {
         lock.unlock()
         let f = compute()
         lock.lock()
-        entries.append((Array(key), f))
+        entries.append((pv.copy(), f))
         if entries.count > ImageFeatureMemo.capacity { entries.removeFirst() }
         lock.unlock()
         return f

@@ -21,19 +21,19 @@ public final class SharedPrefix: @unchecked Sendable {
     /// pass's keys and values; at most input.length - 1, so the last row is always computed.
     func reusableLength(_ input: ModelInput, steering other: Steering?) -> Int {
         guard sameImage(input.pixelValues), Steering.sameEffect(steering, other) else { return 0 }
+        // Position filters name absolute positions: past the prompt they mean "generated",
+        // so prompts of different lengths share nothing under one.
+        if case .positions = other?.positions, ids.count != input.length { return 0 }
         let limit = min(ids.count, input.length - 1)
         var p = 0
         while p < limit && ids[p] == input.ids[p] { p += 1 }
-        // Position filters name absolute positions: past the prompt they mean "generated",
-        // so two prompts of different lengths may only share rows no filter treats differently.
-        if case .positions = other?.positions, ids.count != input.length { return 0 }
         return p
     }
 
     private func sameImage(_ other: Tensor?) -> Bool {
         switch (pixels, other) {
         case (nil, nil): return true
-        case let (a?, b?): return a === b || (a.count == b.count && memcmp(a.data, b.data, a.count * 4) == 0)
+        case let (a?, b?): return a.hasSameValues(as: b)
         default: return false
         }
     }
