@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 import Synchronization
 
@@ -69,5 +70,23 @@ public enum BLAS {
     public static var configuration: String {
         guard let p = openblas_get_config() else { return "OpenBLAS" }
         return String(cString: p)
+    }
+
+    /// The instruction set of the engine's own kernels (CKernels), which follows the same
+    /// OPENBLAS_CORETYPE cap as OpenBLAS's.
+    public static var kernelInstructionSet: String {
+        switch amps_kernel_level() {
+        case 2: return "AVX-512"
+        case 1: return "AVX2+FMA"
+        default: return "SSE2"
+        }
+    }
+
+    /// Runs `body` with the engine's kernels at the CPU's best instruction set whatever
+    /// OPENBLAS_CORETYPE caps (tests run the other one under the cap).
+    public static func withBestKernels<T>(_ body: () throws -> T) rethrows -> T {
+        amps_set_kernel_level(amps_cpu_kernel_level())
+        defer { amps_set_kernel_level(-1) }
+        return try body()
     }
 }

@@ -8,7 +8,7 @@ final class PackedWeight: @unchecked Sendable {
 
     init?(_ w: Tensor) {
         let n = w.shape[0], k = w.shape[1]
-        guard n * k <= PackedWeight.maximumElements, amps_has_avx2_fma() != 0 else { return nil }
+        guard n * k <= PackedWeight.maximumElements, amps_cpu_kernel_level() >= 1 else { return nil }
         count = amps_packed_size(n, k)
         data = .allocate(capacity: count)
         amps_pack_weights(w.data, n, k, data)
@@ -69,7 +69,7 @@ public struct Linear: @unchecked Sendable {
         if let bias, !accumulate { for r in 0..<m { (c + r * n).update(from: bias.data + f.lowerBound, count: f.count) } }
         let addToC = accumulate || bias != nil
         if let packed, m >= 2, m <= Linear.packedRowLimit, f.lowerBound % 16 == 0,
-           // feature blocks start on a 16-feature panel; 0 = no AVX2 + FMA here, sgemm does it
+           // feature blocks start on a 16-feature panel; 0 = kernel level 0 (no AVX2 + FMA), sgemm does it
            amps_packed_gemm(a, k, packed.data + f.lowerBound * k, m, f.count, k, c, n, addToC ? 1 : 0) != 0 {
             BLAS.count(m, f.count, k)
         } else {

@@ -5,20 +5,46 @@
 #include <immintrin.h>
 #endif
 
-// Each kernel is compiled twice on x86-64: for AVX2 + FMA, and for the baseline (SSE2),
-// and picked by what the CPU reports. (target_clones("arch=haswell") would test the CPU
-// *model*, not its features, and fall back to SSE2 on every newer Xeon.)
+// Each kernel is compiled for AVX-512, for AVX2 + FMA and for the baseline (SSE2), and
+// picked by what the CPU reports. (target_clones("arch=haswell") would test the CPU
+// *model*, not its features, and fall back to SSE2 on every newer Xeon.) The level is
+// capped at AVX2 when OPENBLAS_CORETYPE names a core without AVX-512, so that the one
+// setting that caps OpenBLAS's kernels caps the engine's own as well.
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #define AMPS_DISPATCH 1
-static int baseline_only = 0;
-static int has_avx2_fma(void) {
-    if (baseline_only) return 0;
-    static int cached = -1;
-    if (cached < 0) {
+#include <ctype.h>
+#include <stdlib.h>
+enum { LEVEL_BASELINE = 0, LEVEL_AVX2 = 1, LEVEL_AVX512 = 2 };
+static int forced_level = -1;
+static int cpu_level_cached = -1, env_cap_cached = -1;
+
+static int cpu_level(void) {
+    if (cpu_level_cached < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        cpu_level_cached = avx2 && __builtin_cpu_supports("avx512f") ? LEVEL_AVX512 : avx2 ? LEVEL_AVX2 : LEVEL_BASELINE;
     }
-    return cached;
+    return cpu_level_cached;
+}
+
+// OpenBLAS's names of the x86 cores with AVX-512 kernels; any other name caps at AVX2.
+static int env_cap(void) {
+    if (env_cap_cached < 0) {
+        const char *e = getenv("OPENBLAS_CORETYPE");
+        env_cap_cached = LEVEL_AVX512;
+        if (e && *e) {
+            char name[32] = {0};
+            for (int i = 0; i < 31 && e[i]; i++) name[i] = (char)tolower((unsigned char)e[i]);
+            if (strcmp(name, "skylakex") && strcmp(name, "cooperlake") && strcmp(name, "sapphirerapids"))
+                env_cap_cached = LEVEL_AVX2;
+        }
+    }
+    return env_cap_cached;
+}
+
+static int level(void) {
+    int l = cpu_level(), cap = forced_level >= 0 ? forced_level : env_cap();
+    return l < cap ? l : cap;
 }
 #endif
 
@@ -51,11 +77,27 @@ static inline float exp_poly(float x) {
 
 float amps_exp(float x) { return exp_poly(x); }
 
-void amps_use_baseline_kernels(int yes) {
+int amps_kernel_level(void) {
 #ifdef AMPS_DISPATCH
-    baseline_only = yes;
+    return level();
 #else
-    (void)yes;
+    return 0;
+#endif
+}
+
+int amps_cpu_kernel_level(void) {
+#ifdef AMPS_DISPATCH
+    return cpu_level();
+#else
+    return 0;
+#endif
+}
+
+void amps_set_kernel_level(int l) {
+#ifdef AMPS_DISPATCH
+    forced_level = l;
+#else
+    (void)l;
 #endif
 }
 
@@ -104,42 +146,55 @@ __attribute__((target("avx2,fma"))) static void softmax_avx2(float *row, long n)
 __attribute__((target("avx2,fma"))) static void quick_gelu_avx2(float *x, long n) { QUICK_GELU_BODY }
 __attribute__((target("avx2,fma"))) static void gelu_tanh_avx2(float *x, long n) { GELU_TANH_BODY }
 __attribute__((target("avx2,fma"))) static void silu_mul_avx2(float *gate, const float *up, long n) { SILU_MUL_BODY }
+#define AVX512 __attribute__((target("avx512f,avx2,fma")))
+AVX512 static void softmax_avx512(float *row, long n) { SOFTMAX_BODY }
+AVX512 static void quick_gelu_avx512(float *x, long n) { QUICK_GELU_BODY }
+AVX512 static void gelu_tanh_avx512(float *x, long n) { GELU_TANH_BODY }
+AVX512 static void silu_mul_avx512(float *gate, const float *up, long n) { SILU_MUL_BODY }
 #endif
 
 void amps_softmax(float *row, long n) {
 #ifdef AMPS_DISPATCH
-    if (has_avx2_fma()) { softmax_avx2(row, n); return; }
+    switch (level()) {
+    case LEVEL_AVX512: softmax_avx512(row, n); return;
+    case LEVEL_AVX2: softmax_avx2(row, n); return;
+    default: break;
+    }
 #endif
     softmax_baseline(row, n);
 }
 
 void amps_silu_mul(float *gate, const float *up, long n) {
 #ifdef AMPS_DISPATCH
-    if (has_avx2_fma()) { silu_mul_avx2(gate, up, n); return; }
+    switch (level()) {
+    case LEVEL_AVX512: silu_mul_avx512(gate, up, n); return;
+    case LEVEL_AVX2: silu_mul_avx2(gate, up, n); return;
+    default: break;
+    }
 #endif
     silu_mul_baseline(gate, up, n);
 }
 
 void amps_quick_gelu(float *x, long n) {
 #ifdef AMPS_DISPATCH
-    if (has_avx2_fma()) { quick_gelu_avx2(x, n); return; }
+    switch (level()) {
+    case LEVEL_AVX512: quick_gelu_avx512(x, n); return;
+    case LEVEL_AVX2: quick_gelu_avx2(x, n); return;
+    default: break;
+    }
 #endif
     quick_gelu_baseline(x, n);
 }
 
 void amps_gelu_tanh(float *x, long n) {
 #ifdef AMPS_DISPATCH
-    if (has_avx2_fma()) { gelu_tanh_avx2(x, n); return; }
+    switch (level()) {
+    case LEVEL_AVX512: gelu_tanh_avx512(x, n); return;
+    case LEVEL_AVX2: gelu_tanh_avx2(x, n); return;
+    default: break;
+    }
 #endif
     gelu_tanh_baseline(x, n);
-}
-
-int amps_has_avx2_fma(void) {
-#ifdef AMPS_DISPATCH
-    return has_avx2_fma();
-#else
-    return 0;
-#endif
 }
 
 long amps_packed_size(long n, long k) { return (n + 15) / 16 * 16 * k; }
@@ -151,6 +206,14 @@ void amps_pack_weights(const float *w, long n, long k, float *packed) {
                 packed[(p / 16) * 16 * k + kk * 16 + j] = p + j < n ? w[(p + j) * k + kk] : 0.0f;
 }
 
+// The accumulators live in registers only if the loops over rows and panels are unrolled
+// completely (clang keeps a 12-row array on the stack otherwise).
+#if defined(__clang__)
+#define UNROLL _Pragma("unroll")
+#else
+#define UNROLL _Pragma("GCC unroll 16")
+#endif
+
 #ifdef AMPS_DISPATCH
 // One R x 16 tile of C: R rows of A against one packed panel, over all of k; `cols`
 // (<= 16) of the tile's columns are stored.
@@ -158,21 +221,27 @@ void amps_pack_weights(const float *w, long n, long k, float *packed) {
     static inline __attribute__((always_inline, target("avx2,fma"))) void tile##R(                \
         const float *a, long lda, const float *wp, long k, float *c, long ldc, long cols, int acc) { \
         __m256 s0[R], s1[R];                                                                      \
-        for (int r = 0; r < R; r++) { s0[r] = _mm256_setzero_ps(); s1[r] = _mm256_setzero_ps(); }  \
+        UNROLL for (int r = 0; r < R; r++) { s0[r] = _mm256_setzero_ps(); s1[r] = _mm256_setzero_ps(); }  \
         for (long kk = 0; kk < k; kk++) {                                                         \
             __m256 w0 = _mm256_loadu_ps(wp + kk * 16), w1 = _mm256_loadu_ps(wp + kk * 16 + 8);    \
-            for (int r = 0; r < R; r++) {                                                         \
+            UNROLL for (int r = 0; r < R; r++) {                                                       \
                 __m256 x = _mm256_broadcast_ss(a + r * lda + kk);                                 \
                 s0[r] = _mm256_fmadd_ps(x, w0, s0[r]);                                            \
                 s1[r] = _mm256_fmadd_ps(x, w1, s1[r]);                                            \
             }                                                                                     \
         }                                                                                         \
-        for (int r = 0; r < R; r++) {                                                             \
+        __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);                                 \
+        __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)cols), lane);                      \
+        __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)cols - 8), lane);                  \
+        UNROLL for (int r = 0; r < R; r++) {                                                      \
             float *cr = c + r * ldc;                                                              \
-            float t[16];                                                                          \
-            _mm256_storeu_ps(t, s0[r]);                                                           \
-            _mm256_storeu_ps(t + 8, s1[r]);                                                       \
-            for (long j = 0; j < cols; j++) cr[j] = acc ? cr[j] + t[j] : t[j];                   \
+            __m256 v0 = s0[r], v1 = s1[r];                                                        \
+            if (acc) {                                                                            \
+                v0 = _mm256_add_ps(v0, _mm256_maskload_ps(cr, m0));                               \
+                v1 = _mm256_add_ps(v1, _mm256_maskload_ps(cr + 8, m1));                           \
+            }                                                                                     \
+            _mm256_maskstore_ps(cr, m0, v0);                                                      \
+            _mm256_maskstore_ps(cr + 8, m1, v1);                                                  \
         }                                                                                         \
     }
 TILE(1) TILE(2) TILE(3) TILE(4) TILE(5) TILE(6)
@@ -195,12 +264,82 @@ static void packed_gemm_avx2(const float *a, long lda, const float *packed, long
         }
     }
 }
+
+// The AVX-512 kernel: R x 32 tiles (two packed panels, R <= 12: 24 of the 32 zmm
+// registers accumulate), R x 16 for an odd last panel; partial panels store under a mask.
+#define TILE512(R, P)                                                                             \
+    static inline __attribute__((always_inline, target("avx512f,avx2,fma"))) void tile512_##R##x##P( \
+        const float *a, long lda, const float *wp, long k, float *c, long ldc, long cols, int acc) { \
+        __m512 s[P][R];                                                                           \
+        UNROLL for (int r = 0; r < R; r++) UNROLL for (int q = 0; q < P; q++) s[q][r] = _mm512_setzero_ps(); \
+        for (long kk = 0; kk < k; kk++) {                                                         \
+            __m512 w[P];                                                                          \
+            UNROLL for (int q = 0; q < P; q++) w[q] = _mm512_loadu_ps(wp + q * 16 * k + kk * 16); \
+            UNROLL for (int r = 0; r < R; r++) {                                                  \
+                __m512 x = _mm512_set1_ps(a[r * lda + kk]);                                       \
+                UNROLL for (int q = 0; q < P; q++) s[q][r] = _mm512_fmadd_ps(x, w[q], s[q][r]);  \
+            }                                                                                     \
+        }                                                                                         \
+        UNROLL for (int q = 0; q < P; q++) {                                                      \
+            long left = cols - q * 16;                                                            \
+            __mmask16 mask = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);      \
+            UNROLL for (int r = 0; r < R; r++) {                                                  \
+                float *cr = c + r * ldc + q * 16;                                                 \
+                __m512 v = s[q][r];                                                               \
+                if (acc) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, cr));                   \
+                _mm512_mask_storeu_ps(cr, mask, v);                                               \
+            }                                                                                     \
+        }                                                                                         \
+    }
+#define TILES512(P) TILE512(1, P) TILE512(2, P) TILE512(3, P) TILE512(4, P) TILE512(5, P) TILE512(6, P) \
+    TILE512(7, P) TILE512(8, P) TILE512(9, P) TILE512(10, P) TILE512(11, P) TILE512(12, P)
+TILES512(1) TILES512(2)
+
+// C rows [0, m) against the panels from `wp` on (P of them, `cols` columns), 12 rows at a time.
+#define ROWS512(P)                                                                                \
+    __attribute__((target("avx512f,avx2,fma"))) static void rows512_##P(                          \
+        const float *a, long lda, const float *wp, long m, long k, float *c, long ldc, long cols, int acc) { \
+        long i = 0;                                                                               \
+        for (; i + 12 <= m; i += 12) tile512_12x##P(a + i * lda, lda, wp, k, c + i * ldc, ldc, cols, acc); \
+        const float *ai = a + i * lda;                                                            \
+        float *ci = c + i * ldc;                                                                  \
+        switch (m - i) {                                                                          \
+        case 11: tile512_11x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                      \
+        case 10: tile512_10x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                      \
+        case 9: tile512_9x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                        \
+        case 8: tile512_8x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                        \
+        case 7: tile512_7x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                        \
+        case 6: tile512_6x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                        \
+        case 5: tile512_5x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                        \
+        case 4: tile512_4x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                        \
+        case 3: tile512_3x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                        \
+        case 2: tile512_2x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                        \
+        case 1: tile512_1x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                        \
+        default: break;                                                                           \
+        }                                                                                         \
+    }
+ROWS512(1) ROWS512(2)
+
+__attribute__((target("avx512f,avx2,fma")))
+static void packed_gemm_avx512(const float *a, long lda, const float *packed, long m, long n, long k,
+                               float *c, long ldc, int acc) {
+    long p = 0;
+    for (; p + 16 < n; p += 32) {
+        long cols = n - p < 32 ? n - p : 32;
+        rows512_2(a, lda, packed + (p / 16) * 16 * k, m, k, c + p, ldc, cols, acc);
+    }
+    if (p < n) rows512_1(a, lda, packed + (p / 16) * 16 * k, m, k, c + p, ldc, n - p, acc);
+}
 #endif
 
 int amps_packed_gemm(const float *a, long lda, const float *packed, long m, long n, long k,
                      float *c, long ldc, int accumulate) {
 #ifdef AMPS_DISPATCH
-    if (has_avx2_fma()) { packed_gemm_avx2(a, lda, packed, m, n, k, c, ldc, accumulate); return 1; }
+    switch (level()) {
+    case LEVEL_AVX512: packed_gemm_avx512(a, lda, packed, m, n, k, c, ldc, accumulate); return 1;
+    case LEVEL_AVX2: packed_gemm_avx2(a, lda, packed, m, n, k, c, ldc, accumulate); return 1;
+    default: break;
+    }
 #endif
     (void)a; (void)lda; (void)packed; (void)m; (void)n; (void)k; (void)c; (void)ldc; (void)accumulate;
     return 0;

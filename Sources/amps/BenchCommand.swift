@@ -167,7 +167,7 @@ struct BenchCommand: ParsableCommand {
             let roofline = gemms.map(\.gflops).max() ?? 0
             var torch = try torchJSON.map(readTorch) ?? [:]
             torch["steered_live"] = torch["steered_forward"]
-            print("BLAS: \(BLAS.configuration); engine workers \(Parallel.workers), BLAS single-threaded inside them; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)")")
+            print("BLAS: \(BLAS.configuration); engine kernels \(BLAS.kernelInstructionSet); engine workers \(Parallel.workers), BLAS single-threaded inside them; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)")")
             print("sgemm roofline: \(String(format: "%.1f", roofline)) GFLOP/s (OpenBLAS with \(Parallel.workers) threads, best of \(gemms.count) model shapes)")
             print("workload".rightPad(18) + "swift s".leftPad(10) + "torch s".leftPad(10) + "speedup".leftPad(9) + "GFLOP/s".leftPad(9) + "of roof".leftPad(9))
             var rowsJSON: [[String: Any]] = []
@@ -185,7 +185,7 @@ struct BenchCommand: ParsableCommand {
             print(String(format: "peak resident memory: %.1f MiB", peak))
             if let jsonOut {
                 let obj: [String: Any] = [
-                    "blas": BLAS.configuration, "threads": Parallel.workers, "roofline_gflops": roofline,
+                    "blas": BLAS.configuration, "kernels": BLAS.kernelInstructionSet, "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "", "threads": Parallel.workers, "roofline_gflops": roofline,
                     "gemm": gemms.map { ["m": $0.m, "n": $0.n, "k": $0.k, "gflops": $0.gflops, "label": $0.label] },
                     "workloads": rowsJSON, "large": largeInfo, "key_latency": keyInfo, "peak_rss_mib": peak, "quick": quick,
                     "model": m.name, "samples": settings.samples,

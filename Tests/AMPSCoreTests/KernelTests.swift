@@ -16,16 +16,19 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(amps_exp(-200), expf(-87), accuracy: 1e-38)
     }
 
-    /// Softmax, the SiLU gate and the GELUs, on the CPU's widest path and on the baseline one.
-    func testElementwiseKernelsOnBothPaths() {
-        defer { amps_use_baseline_kernels(0) }
-        for baseline in [Int32(0), 1] {
-            amps_use_baseline_kernels(baseline)
+    /// The kernel levels this CPU can run: 0 (SSE2), 1 (AVX2 + FMA), 2 (AVX-512).
+    static var levels: [Int32] { Array(0...max(0, amps_cpu_kernel_level())) }
+
+    /// Softmax, the SiLU gate and the GELUs, on every path the CPU has.
+    func testElementwiseKernelsOnEveryPath() {
+        defer { amps_set_kernel_level(-1) }
+        for level in Self.levels {
+            amps_set_kernel_level(level)
             // 19 entries: two 8-wide blocks and a tail; softmax of (0, 1, ..., 18) - 100.
             var row = (0..<19).map { Float($0) - 100 }
             amps_softmax(&row, 19)
             let z = (0..<19).map { expf(Float($0) - 18) }.reduce(0, +)
-            for i in 0..<19 { XCTAssertEqual(row[i], expf(Float(i) - 18) / z, accuracy: 1e-6, "baseline \(baseline)") }
+            for i in 0..<19 { XCTAssertEqual(row[i], expf(Float(i) - 18) / z, accuracy: 1e-6, "level \(level)") }
             var one: [Float] = [-3]
             amps_softmax(&one, 1)
             XCTAssertEqual(one[0], 1)
@@ -34,7 +37,7 @@ final class KernelTests: XCTestCase {
             let up = (0..<n).map { Float($0 % 4) - 1.5 }
             let want = zip(gate, up).map { g, u in g / (1 + expf(-g)) * u }
             gatedActivation(.silu, gate: &gate, up: up, count: n)
-            for i in 0..<n { XCTAssertEqual(gate[i], want[i], accuracy: 1e-5, "baseline \(baseline)") }
+            for i in 0..<n { XCTAssertEqual(gate[i], want[i], accuracy: 1e-5, "level \(level)") }
             // quick_gelu and gelu_pytorch_tanh against their scalar definitions (tanhf, expf).
             let xs = (0..<41).map { Float($0) * 0.45 - 9 }
             for act in [Activation.quickGelu, .geluPytorchTanh] {
@@ -43,7 +46,7 @@ final class KernelTests: XCTestCase {
                 for (x, y) in zip(xs, got) {
                     let ref = act == .quickGelu ? x / (1 + expf(-1.702 * x))
                         : 0.5 * x * (1 + tanhf(0.7978845608028654 * (x + 0.044715 * x * x * x)))
-                    XCTAssertEqual(y, ref, accuracy: 2e-6 * max(1, abs(ref)), "\(act) at \(x), baseline \(baseline)")
+                    XCTAssertEqual(y, ref, accuracy: 2e-6 * max(1, abs(ref)), "\(act) at \(x), level \(level)")
                 }
             }
         }
@@ -133,14 +136,14 @@ final class KernelTests: XCTestCase {
     /// for few — through the packed small-product kernel and through sgemm (the baseline
     /// path), gives the naive product, with bias, and when accumulating.
     func testLinearOnEveryPathMatchesNaiveProduct() {
-        defer { amps_use_baseline_kernels(0) }
+        defer { amps_set_kernel_level(-1) }
         let n = 37, k = 5  // 37 features: three 16-float panels, the last one partial
         let w = Tensor(shape: [n, k], values: (0..<(n * k)).map { Float($0 % 7) - 3 })
         let bias = Tensor(shape: [n], values: (0..<n).map { Float($0) * 0.25 })
         let lin = Linear(weight: w, bias: bias)
-        for (workers, baseline) in [(1, Int32(0)), (2, 0), (2, 1)] {
-            amps_use_baseline_kernels(baseline)
-            for m in [1, 2, 9, 14] {
+        for (workers, level) in [(1, amps_cpu_kernel_level())] + Self.levels.map({ (2, $0) }) {
+            amps_set_kernel_level(level)
+            for m in [1, 2, 9, 14, 25] {
                 let x = (0..<(m * k)).map { Float($0 % 4) * 0.5 - 1 }
                 var y = [Float](repeating: 1, count: m * n), acc = [Float](repeating: 1, count: m * n)
                 Parallel.splittingEverything(workers: workers) {
@@ -149,9 +152,38 @@ final class KernelTests: XCTestCase {
                 }
                 for i in 0..<m { for j in 0..<n {
                     let dot = (0..<k).map { x[i * k + $0] * w.data[j * k + $0] }.reduce(0, +) + bias.data[j]
-                    XCTAssertEqual(y[i * n + j], dot, accuracy: 1e-5, "workers \(workers), baseline \(baseline), rows \(m) [\(i), \(j)]")
-                    XCTAssertEqual(acc[i * n + j], 1 + dot, accuracy: 1e-5, "workers \(workers), baseline \(baseline), rows \(m) accumulated [\(i), \(j)]")
+                    XCTAssertEqual(y[i * n + j], dot, accuracy: 1e-5, "workers \(workers), level \(level), rows \(m) [\(i), \(j)]")
+                    XCTAssertEqual(acc[i * n + j], 1 + dot, accuracy: 1e-5, "workers \(workers), level \(level), rows \(m) accumulated [\(i), \(j)]")
                 } }
+            }
+        }
+    }
+
+    /// The packed small-product kernel itself, on every level the CPU has, against the naive
+    /// product: panel counts odd and even, partial last panels (AVX-512 takes panels in
+    /// pairs), every row-tile remainder, overwriting and accumulating into a wider C.
+    func testPackedKernelOnEveryLevelMatchesNaiveProduct() {
+        defer { amps_set_kernel_level(-1) }
+        let k = 7, ldc = 70
+        for level in Self.levels {
+            amps_set_kernel_level(level)
+            for n in [5, 16, 27, 37, 64] {
+                let w = (0..<(n * k)).map { Float(($0 * 5) % 11) - 5 }
+                var packed = [Float](repeating: .nan, count: amps_packed_size(n, k))
+                amps_pack_weights(w, n, k, &packed)
+                for m in Array(1...13) + [25] {
+                    let a = (0..<(m * k)).map { Float(($0 * 3) % 7) * 0.5 - 1.5 }
+                    for accumulate in [Int32(0), 1] {
+                        var c = [Float](repeating: 2, count: m * ldc)
+                        let ran = amps_packed_gemm(a, k, packed, m, n, k, &c, ldc, accumulate)
+                        XCTAssertEqual(ran, level >= 1 ? 1 : 0, "level \(level)")
+                        guard ran == 1 else { continue }
+                        for i in 0..<m { for j in 0..<ldc {
+                            let want: Float = j < n ? (0..<k).map { a[i * k + $0] * w[j * k + $0] }.reduce(0, +) + (accumulate == 1 ? 2 : 0) : 2
+                            XCTAssertEqual(c[i * ldc + j], want, accuracy: 1e-4, "level \(level), n \(n), m \(m), acc \(accumulate) [\(i), \(j)]")
+                        } }
+                    }
+                }
             }
         }
     }

@@ -5,16 +5,19 @@ import XCTest
 /// The engine against transformers' own outputs on checkpoints transformers wrote
 /// (tools/make_fixtures.py). Tolerance: 1e-4 max abs difference, float32 throughout.
 ///
-/// Every test runs twice: with the engine on one thread, and with two workers splitting
-/// all it can (sequences of a batch, row blocks, attention heads, feature blocks), the
-/// thresholds lowered so that these small checkpoints split too.
+/// Every test runs twice: with the engine on one thread and its kernels at the
+/// environment's instruction set (AVX2 under OPENBLAS_CORETYPE=Haswell), and with two
+/// workers splitting all it can (sequences of a batch, row blocks, attention heads,
+/// feature blocks; the thresholds lowered so that these small checkpoints split too) and
+/// the kernels at the CPU's best (AVX-512 where it has it).
 final class LlavaParityTests: XCTestCase {
     let tolerance: Float = 1e-4
 
-    /// Runs `body` with the engine on one thread, then with two workers splitting all it can.
+    /// Runs `body` with the engine on one thread, then with two workers splitting all it can
+    /// on the CPU's best kernels.
     func inEveryEngineMode(_ body: () throws -> Void) rethrows {
         try body()
-        try Parallel.splittingEverything { try body() }
+        try BLAS.withBestKernels { try Parallel.splittingEverything { try body() } }
     }
 
     func loaded(_ name: String) throws -> (Fixture, LlavaModel, ModelInput) {

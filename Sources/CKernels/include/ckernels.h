@@ -1,9 +1,9 @@
 #ifndef AMPS_CKERNELS_H
 #define AMPS_CKERNELS_H
 
-/// Element-wise kernels of the engine's hot loops, in C so that the compiler
-/// vectorises them for the machine's widest units (AVX2 + FMA when the CPU has
-/// them, chosen at load time; SSE2 otherwise). Swift's generic SIMD min/max
+/// Element-wise kernels of the engine's hot loops and its small-product kernel, in C so
+/// that they run on the machine's widest units: AVX-512, AVX2 + FMA or SSE2, chosen at
+/// run time from what the CPU has (see amps_kernel_level). Swift's generic SIMD min/max
 /// stayed out-of-line calls.
 
 /// row[i] = exp(row[i] - max) / sum over i < n (n >= 1), in place.
@@ -18,8 +18,17 @@ void amps_quick_gelu(float *x, long n);
 /// x[i] = 0.5 x[i] (1 + tanh(sqrt(2/pi) (x[i] + 0.044715 x[i]^3))) (gelu_pytorch_tanh).
 void amps_gelu_tanh(float *x, long n);
 
-/// Whether the CPU has AVX2 and FMA (and the baseline path is not forced).
-int amps_has_avx2_fma(void);
+/// The instruction set the kernels use: 0 baseline (SSE2), 1 AVX2 + FMA, 2 AVX-512 —
+/// the CPU's best, capped at 1 when OPENBLAS_CORETYPE names a core without AVX-512 (so
+/// one setting decides OpenBLAS's kernels and the engine's), or as amps_set_kernel_level
+/// says.
+int amps_kernel_level(void);
+
+/// The best level this CPU supports (whatever the cap).
+int amps_cpu_kernel_level(void);
+
+/// Caps the level at `level` (tests check every path); -1 restores the automatic choice.
+void amps_set_kernel_level(int level);
 
 /// Floats `amps_pack_weights` writes for an [n, k] weight: ceil(n / 16) * 16 * k.
 long amps_packed_size(long n, long k);
@@ -31,15 +40,12 @@ void amps_pack_weights(const float *w, long n, long k, float *packed);
 /// C[m, n] = A[m, k] · W^T, or C += that with accumulate != 0, for W packed by
 /// amps_pack_weights; A and C row-major with leading dimensions lda and ldc. For the
 /// small products of small models, where packing W on every call (as sgemm does) costs
-/// a third of the product. Needs AVX2 + FMA: returns 0 (and does nothing) without them.
+/// a third of the product. Needs AVX2 + FMA (level >= 1): returns 0 (and does nothing)
+/// at level 0.
 int amps_packed_gemm(const float *a, long lda, const float *packed, long m, long n, long k,
                      float *c, long ldc, int accumulate);
 
 /// exp(x) by the kernels' polynomial (for tests).
 float amps_exp(float x);
-
-/// With yes != 0 the kernels take their baseline (SSE2) path whatever the CPU has
-/// (tests check both paths).
-void amps_use_baseline_kernels(int yes);
 
 #endif
