@@ -30,11 +30,19 @@ run: build-release
 test: deps
 	$(SWIFT) test -j 2 --disable-swift-testing
 
+# Both sides at the same instruction set, twice: AVX-512 (OpenBLAS's SkylakeX kernels and
+# the engine's; PyTorch's own default) where the CPU has it, then capped at AVX2 (the
+# tests' setting; PyTorch capped likewise). Three alternating rounds each, best of each side.
+BENCH_LARGE := bench-out/llava-qwen05b-shape
+BENCH_ARGS := --threads 2 --repeats 20 --rounds 3 --large $(BENCH_LARGE) --torch-command "python3 tools/bench_torch.py --threads 2"
 bench: build-release
-	mkdir -p bench-out
-	test -d bench-out/llava-qwen05b-shape || python3 tools/make_bench_checkpoint.py --out bench-out/llava-qwen05b-shape
-	python3 tools/bench_torch.py --threads 2 --large bench-out/llava-qwen05b-shape --out bench-out/bench_torch.json
-	$(BIN) bench --threads 2 --repeats 20 --large bench-out/llava-qwen05b-shape --torch bench-out/bench_torch.json --json bench-out/bench.json
+	mkdir -p bench-out/avx512 bench-out/avx2
+	test -d $(BENCH_LARGE) || python3 tools/make_bench_checkpoint.py --out $(BENCH_LARGE)
+	if grep -qw avx512f /proc/cpuinfo; then \
+	  OPENBLAS_CORETYPE=SkylakeX $(BIN) bench $(BENCH_ARGS) --json bench-out/avx512/bench.json; \
+	else echo "bench: this CPU has no AVX-512; only the AVX2 run"; fi
+	OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 \
+	  $(BIN) bench $(BENCH_ARGS) --json bench-out/avx2/bench.json
 
 fixtures:
 	python3 tools/make_fixtures.py

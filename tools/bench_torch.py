@@ -440,6 +440,8 @@ def main(argv=None) -> int:
             "python_version": platform.python_version(),
             "threads": None,
             "cpu_count": os.cpu_count(),
+            # the instruction set of torch's kernels (ATEN_CPU_CAPABILITY caps it; MKL_ENABLE_INSTRUCTIONS caps MKL's)
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
             "loadavg_at_start": list(os.getloadavg()),  # other busy processes distort the timings (oversubscription)
             "quick": args.quick,
         }

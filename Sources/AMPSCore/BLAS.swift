@@ -1,5 +1,6 @@
 import CKernels
 import COpenBLAS
+import Glibc
 import Synchronization
 
 /// The one place the engine calls BLAS. Every matrix product of the models goes here.
@@ -88,5 +89,28 @@ public enum BLAS {
         amps_set_kernel_level(amps_cpu_kernel_level())
         defer { amps_set_kernel_level(-1) }
         return try body()
+    }
+
+    /// The kernel set OpenBLAS picked when it loaded ("Haswell", "SkylakeX", ...).
+    public static var coreName: String {
+        guard let p = openblas_get_corename() else { return "unknown" }
+        return String(cString: p)
+    }
+
+    /// The OPENBLAS_CORETYPE this process should have been started with, when OpenBLAS
+    /// fell back to an old generic kernel set on a CPU it does not know (0.3.21 picks
+    /// Prescott, SSE3, on Sapphire Rapids; its sgemm is then ~4x slower than it can be):
+    /// SkylakeX on CPUs with AVX-512, Haswell on CPUs with AVX2. Nil when the variable is
+    /// set (the user chose) or OpenBLAS's choice is fine.
+    public static var betterCoreType: String? {
+        guard getenv("OPENBLAS_CORETYPE") == nil else { return nil }
+        let fallbacks: Set<String> = ["prescott", "core2", "penryn", "dunnington", "nehalem", "sandybridge", "atom", "katmai",
+                                      "coppermine", "northwood", "banias", "unknown"]
+        guard fallbacks.contains(coreName.lowercased()) else { return nil }
+        switch amps_cpu_kernel_level() {
+        case 2: return "SkylakeX"
+        case 1: return "Haswell"
+        default: return nil
+        }
     }
 }

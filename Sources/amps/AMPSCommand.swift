@@ -10,6 +10,18 @@ struct AMPSCommand: ParsableCommand {
         abstract: "Inspect and steer the modality preference of multimodal LLMs (AMPS).",
         subcommands: [InspectCommand.self, ForwardCommand.self, GenerateCommand.self, VectorsCommand.self, DiagnoseCommand.self, FitCommand.self, EvalCommand.self, BenchCommand.self],
         defaultSubcommand: InspectCommand.self)
+
+    static func main() {
+        // OpenBLAS chooses its kernels as it loads, before any of our code runs; when it
+        // fell back to a generic set on a CPU newer than it knows, start again with the
+        // right OPENBLAS_CORETYPE (once: the variable is then set).
+        if let core = BLAS.betterCoreType {
+            setenv("OPENBLAS_CORETYPE", core, 1)
+            execv("/proc/self/exe", CommandLine.unsafeArgv)
+            // exec failed: carry on with OpenBLAS's choice
+        }
+        Self.main(nil)
+    }
 }
 
 /// Options every command that loads a model shares.

@@ -29,6 +29,12 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("torch"), help: "JSON written by tools/bench_torch.py on the same machine, for the ratios.")
     var torchJSON: String?
 
+    @Option(name: .customLong("torch-command"), help: ArgumentHelp("A command that runs the PyTorch reference and takes --out FILE (e.g. \"python3 tools/bench_torch.py --threads 2\"): run before every round of the engine's workloads, and once with --only large --large DIR for the large checkpoint.", valueName: "command"))
+    var torchCommand: String?
+
+    @Option(name: .long, help: "Rounds of the default model's workloads, alternating with the PyTorch command; each side's best round is reported (the machine's speed drifts within minutes).")
+    var rounds: Int = 1
+
     @Option(name: .customLong("json"), help: "Write the results as JSON to this file.")
     var jsonOut: String?
 
@@ -43,7 +49,9 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard repeats >= 1, evalInstances >= 1 else { throw AMPSError.invalidInput("--repeats and --eval-instances must be at least 1") }
+            guard repeats >= 1, evalInstances >= 1, rounds >= 1 else {
+                throw AMPSError.invalidInput("--repeats, --eval-instances and --rounds must be at least 1")
+            }
             let names = ["steered_forward", "steered_live", "mcs_map", "eval_uniform", "large"]
             if let bad = only.first(where: { !names.contains($0) }) {
                 throw AMPSError.invalidInput("--only \(bad): no such workload (\(names.joined(separator: ", ")))")
@@ -61,7 +69,6 @@ struct BenchCommand: ParsableCommand {
             var settings = try method.perturbation()
             if quick { settings.samples = 4 }
             let alpha: Float = 2
-            var results: [BenchmarkResult] = []
             let probe = try Probe(model: m, template: template, instance: first, order: .visionFirst, instruction: .none)
             let reps = quick ? 1 : repeats
             // (a) one steered forward pass (vision tower and decoder) of a prepared prompt, as
@@ -69,47 +76,75 @@ struct BenchCommand: ParsableCommand {
             // from the clean pass below the steering window.
             let x = try m.prepare(prompt: probe.prompt, imagePath: first.imagePath)
             let st = vectors.steering(window: window, scales: [alpha], promptLength: x.length)
-            if runs("steered_forward") { results.append(Benchmark.measure("steered_forward", repeats: reps, detail: "instance \(first.id), uniform alpha \(alpha), layers \(window)") {
-                m.forgetImageFeatures()  // every repeat runs the vision tower, as PyTorch's does
-                _ = m.lastLogits(x, steering: st)
-            }) }
-            if runs("steered_live") {
-            let clean = m.run(x)
-            var live = Benchmark.measure("steered_live", repeats: reps, detail: "") {
-                _ = m.run(x, steering: st, resumingFrom: clean)
-            }
-            live.detail = "the inspector's steered pass, recorded, resumed from the clean pass at layer \(window.lowerBound) (PyTorch: its full steered forward)"
-            results.append(live)
-            }
-            // (b) the full MCS map: all layers x 2 modalities x N.
-            if runs("mcs_map") { results.append(try Benchmark.measure("mcs_map", repeats: quick ? 1 : max(1, reps / 2),
-                                                 detail: "\(m.layerCount) layers x 2 modalities x N=\(settings.samples)") {
-                m.forgetImageFeatures()
-                let pass = m.run(probe.input)
-                _ = try ModalityContribution.map(model: m, pass: pass, probe: probe, settings: settings)
-            }) }
-            // (c) eval: conflict instances x both orders, one steered pass each at one alpha,
-            // prompts prepared (image read, processed, tokenized) inside the timing. Instances
-            // run in parallel; an instance's second order reuses the rows its prompt shares
-            // with the first.
-            let evalSet = Array(conflicts.prefix(quick ? 2 : evalInstances))
-            if runs("eval_uniform") { results.append(try Benchmark.measure("eval_uniform", repeats: 1, detail: "\(evalSet.count) conflict instances x 2 orders, alpha \(alpha)") {
-                m.forgetImageFeatures()
-                _ = try Parallel.map(evalSet.count) { i in
-                    var shared: SharedPrefix?
-                    return try OptionOrder.allCases.map { o in
-                        let p = try Probe(model: m, template: template, instance: evalSet[i], order: o, instruction: .none)
-                        let st = vectors.steering(window: window, scales: [alpha], promptLength: p.input.length)
-                        let r = m.lastLogits(p.input, steering: st, sharing: shared)
-                        shared = r.pass
-                        return p.answer(r.logits).argmaxClass
-                    }
+            // The default model's workloads, one round; `results` collects a round.
+            func defaultRound() throws -> [BenchmarkResult] {
+                var results: [BenchmarkResult] = []
+                if runs("steered_forward") { results.append(Benchmark.measure("steered_forward", repeats: reps, detail: "instance \(first.id), uniform alpha \(alpha), layers \(window)") {
+                    m.forgetImageFeatures()  // every repeat runs the vision tower, as PyTorch's does
+                    _ = m.lastLogits(x, steering: st)
+                }) }
+                if runs("steered_live") {
+                let clean = m.run(x)
+                var live = Benchmark.measure("steered_live", repeats: reps, detail: "") {
+                    _ = m.run(x, steering: st, resumingFrom: clean)
                 }
-            }) }
+                live.detail = "the inspector's steered pass, recorded, resumed from the clean pass at layer \(window.lowerBound) (PyTorch: its full steered forward)"
+                results.append(live)
+                }
+                // (b) the full MCS map: all layers x 2 modalities x N.
+                if runs("mcs_map") { results.append(try Benchmark.measure("mcs_map", repeats: quick ? 1 : max(1, reps / 2),
+                                                     detail: "\(m.layerCount) layers x 2 modalities x N=\(settings.samples)") {
+                    m.forgetImageFeatures()
+                    let pass = m.run(probe.input)
+                    _ = try ModalityContribution.map(model: m, pass: pass, probe: probe, settings: settings)
+                }) }
+                // (c) eval: conflict instances x both orders, one steered pass each at one alpha,
+                // prompts prepared (image read, processed, tokenized) inside the timing. Instances
+                // run in parallel; an instance's second order reuses the rows its prompt shares
+                // with the first.
+                let evalSet = Array(conflicts.prefix(quick ? 2 : evalInstances))
+                if runs("eval_uniform") { results.append(try Benchmark.measure("eval_uniform", repeats: 1, detail: "\(evalSet.count) conflict instances x 2 orders, alpha \(alpha)") {
+                    m.forgetImageFeatures()
+                    _ = try Parallel.map(evalSet.count) { i in
+                        var shared: SharedPrefix?
+                        return try OptionOrder.allCases.map { o in
+                            let p = try Probe(model: m, template: template, instance: evalSet[i], order: o, instruction: .none)
+                            let st = vectors.steering(window: window, scales: [alpha], promptLength: p.input.length)
+                            let r = m.lastLogits(p.input, steering: st, sharing: shared)
+                            shared = r.pass
+                            return p.answer(r.logits).argmaxClass
+                        }
+                    }
+                }) }
+                return results
+            }
+            // Rounds: the PyTorch reference, then the engine, alternately; each side keeps
+            // its best round, so that the machine's drift between the two does not decide
+            // the ratios.
+            let torchDir = jsonOut.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? NSTemporaryDirectory()
+            var swiftRounds: [[BenchmarkResult]] = [], torchRounds: [[String: Double]] = []
+            var torchInfo: [String: Any] = [:]
+            for r in 1...rounds {
+                if let torchCommand, only.isEmpty || only.contains(where: { $0 != "large" }) {
+                    let out = torchDir + "/torch-round-\(r).json"
+                    try runTorchCommand(torchCommand, arguments: quick ? ["--quick"] : [], out: out)
+                    torchRounds.append(try readTorch(out))
+                    torchInfo = try JSONObject.load(out).raw
+                }
+                swiftRounds.append(try defaultRound())
+                if rounds > 1 { print("round \(r) of \(rounds) done") }
+            }
+            var results = swiftRounds[0].indices.map { i in swiftRounds.map { $0[i] }.min { $0.seconds < $1.seconds }! }
             // (d) prefill and decode on a large checkpoint.
             var largeInfo: [String: Any] = [:]
             var largeText: TextConfig?
+            var torchLarge: [String: Double] = [:]
             if let large, runs("large") {
+                if let torchCommand {
+                    let out = torchDir + "/torch-large.json"
+                    try runTorchCommand(torchCommand, arguments: ["--only", "large", "--large", large] + (quick ? ["--quick"] : []), out: out)
+                    torchLarge = try readTorch(out)
+                }
                 let t0 = Benchmark.now()
                 let big = try LlavaModel(folder: large)
                 largeText = big.config.text
@@ -165,8 +200,13 @@ struct BenchCommand: ParsableCommand {
                 }
             }
             let roofline = gemms.map(\.gflops).max() ?? 0
-            var torch = try torchJSON.map(readTorch) ?? [:]
+            // PyTorch's best: over the rounds, the --torch file and the large run.
+            var torch: [String: Double] = [:]
+            for t in torchRounds + [torchLarge] + (try torchJSON.map { [try readTorch($0)] } ?? []) {
+                for (k, v) in t { torch[k] = min(v, torch[k] ?? .infinity) }
+            }
             torch["steered_live"] = torch["steered_forward"]
+            if let c = torchInfo["cpu_capability"] as? String { print("PyTorch: CPU capability \(c) (its kernels' instruction set)") }
             print("BLAS: \(BLAS.configuration); engine kernels \(BLAS.kernelInstructionSet); engine workers \(Parallel.workers), BLAS single-threaded inside them; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)")")
             print("sgemm roofline: \(String(format: "%.1f", roofline)) GFLOP/s (OpenBLAS with \(Parallel.workers) threads, best of \(gemms.count) model shapes)")
             print("workload".rightPad(18) + "swift s".leftPad(10) + "torch s".leftPad(10) + "speedup".leftPad(9) + "GFLOP/s".leftPad(9) + "of roof".leftPad(9))
@@ -181,19 +221,45 @@ struct BenchCommand: ParsableCommand {
                                  "gflop": r.gflop, "gflops": r.gflops, "fraction_of_roofline": roofline > 0 ? r.gflops / roofline : 0,
                                  "repeats": r.repeats, "detail": r.detail])
             }
+            var roundsJSON: [String: Any] = [:]
+            if swiftRounds.count > 1 || torchRounds.count > 1 {
+                print("rounds (best of each side above; the machine drifts between rounds):")
+                for (i, r) in swiftRounds[0].enumerated() {
+                    let sw = swiftRounds.map { $0[i].seconds }
+                    let tk = r.name == "steered_live" ? "steered_forward" : r.name
+                    let to = torchRounds.compactMap { $0[tk] }
+                    print("  " + r.name.rightPad(16) + " swift " + sw.map { String(format: "%.4f", $0) }.joined(separator: " ")
+                          + (to.isEmpty ? "" : "   torch " + to.map { String(format: "%.4f", $0) }.joined(separator: " ")))
+                    roundsJSON[r.name] = ["swift_seconds": sw, "torch_seconds": to]
+                }
+            }
             let peak = peakRSSMiB()
             print(String(format: "peak resident memory: %.1f MiB", peak))
             if let jsonOut {
                 let obj: [String: Any] = [
                     "blas": BLAS.configuration, "kernels": BLAS.kernelInstructionSet, "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "", "threads": Parallel.workers, "roofline_gflops": roofline,
                     "gemm": gemms.map { ["m": $0.m, "n": $0.n, "k": $0.k, "gflops": $0.gflops, "label": $0.label] },
-                    "workloads": rowsJSON, "large": largeInfo, "key_latency": keyInfo, "peak_rss_mib": peak, "quick": quick,
+                    "workloads": rowsJSON, "rounds": roundsJSON, "round_count": rounds,
+                    "torch_cpu_capability": (torchInfo["cpu_capability"] as? String) ?? "", "large": largeInfo, "key_latency": keyInfo, "peak_rss_mib": peak, "quick": quick,
                     "model": m.name, "samples": settings.samples,
                 ]
                 let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
                 try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: jsonOut).deletingLastPathComponent().path, withIntermediateDirectories: true)
                 guard FileManager.default.createFile(atPath: jsonOut, contents: data) else { throw AMPSError.file(jsonOut, "cannot be written") }
             }
+        }
+    }
+
+    /// Runs the PyTorch command through the shell with `arguments` and `--out FILE` appended.
+    func runTorchCommand(_ command: String, arguments: [String], out: String) throws {
+        let quoted = (arguments + ["--out", out]).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", command + " " + quoted.joined(separator: " ")]
+        do { try p.run() } catch { throw AMPSError.invalidInput("--torch-command: cannot start /bin/sh: \(error.localizedDescription)") }
+        p.waitUntilExit()
+        guard p.terminationReason == .exit, p.terminationStatus == 0 else {
+            throw AMPSError.invalidInput("--torch-command failed (exit status \(p.terminationStatus)): \(command)")
         }
     }
 
