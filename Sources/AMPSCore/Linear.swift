@@ -17,19 +17,57 @@ final class PackedWeight: @unchecked Sendable {
     deinit { data.deallocate() }
 }
 
-/// A PyTorch `nn.Linear`: weight [out, in], optional bias [out].
+/// A PyTorch `nn.Linear`: weight [out, in], optional bias [out]. The weight is f32, or
+/// bf16 as its checkpoint stores it (`BF16Matrix`; large weights of bf16 checkpoints).
 public struct Linear: @unchecked Sendable {
-    public let weight: Tensor
+    /// The f32 weight; nil when it is kept in bf16 (`halfWeight`).
+    public let weight: Tensor?
+    public let halfWeight: BF16Matrix?
     public let bias: Tensor?
     let packed: PackedWeight?
-    public var inFeatures: Int { weight.shape[1] }
-    public var outFeatures: Int { weight.shape[0] }
+    public let inFeatures: Int
+    public let outFeatures: Int
 
     public init(weight: Tensor, bias: Tensor?) {
         precondition(weight.shape.count == 2)
         self.weight = weight
+        halfWeight = nil
         self.bias = bias
+        outFeatures = weight.shape[0]
+        inFeatures = weight.shape[1]
         packed = PackedWeight(weight)
+    }
+
+    public init(halfWeight: BF16Matrix, bias: Tensor?) {
+        weight = nil
+        self.halfWeight = halfWeight
+        self.bias = bias
+        outFeatures = halfWeight.rows
+        inFeatures = halfWeight.cols
+        packed = nil
+    }
+
+    /// Weights of bf16 checkpoints with at least this many elements stay bf16 in memory
+    /// (decoding reads half the bytes; memory halves); smaller ones are widened at load.
+    nonisolated(unsafe) public static var halfPrecisionMinimumElements = 1 << 20
+
+    /// Runs `body` with every bf16 weight kept in bf16 (tests: small checkpoints take the
+    /// large models' path).
+    public static func keepingEveryHalfWeight<T>(_ body: () throws -> T) rethrows -> T {
+        let saved = halfPrecisionMinimumElements
+        halfPrecisionMinimumElements = 0
+        defer { halfPrecisionMinimumElements = saved }
+        return try body()
+    }
+
+    /// Up to this many rows a bf16 weight is multiplied in registers (`amps_bf16_gemm_small`);
+    /// more rows widen it block by block into f32 for sgemm.
+    static let halfDirectRowLimit = 8
+
+    /// Row `r` of the weight as f32 (a tied embedding's lookup).
+    public func weightRow(_ r: Int, into dst: UnsafeMutablePointer<Float>) {
+        if let weight { dst.update(from: weight.data + r * inFeatures, count: inFeatures) }
+        else { halfWeight!.widen(rows: r..<(r + 1), into: dst) }
     }
 
     /// Up to this many rows a small weight goes through the packed kernel: sgemm re-packs
@@ -68,15 +106,43 @@ public struct Linear: @unchecked Sendable {
         // The bias is written first when the product overwrites y, added after when it accumulates.
         if let bias, !accumulate { for r in 0..<m { (c + r * n).update(from: bias.data + f.lowerBound, count: f.count) } }
         let addToC = accumulate || bias != nil
-        if let packed, m >= 2, m <= Linear.packedRowLimit, f.lowerBound % 16 == 0,
+        if let half = halfWeight {
+            halfProduct(half, a, rows: m, features: f, into: c, accumulate: addToC)
+        } else if let packed, m >= 2, m <= Linear.packedRowLimit, f.lowerBound % 16 == 0,
            // feature blocks start on a 16-feature panel; 0 = kernel level 0 (no AVX2 + FMA), sgemm does it
            amps_packed_gemm(a, k, packed.data + f.lowerBound * k, m, f.count, k, c, n, addToC ? 1 : 0) != 0 {
             BLAS.count(m, f.count, k)
         } else {
-            BLAS.gemmNT(m: m, n: f.count, k: k, a: a, lda: k, b: weight.data + f.lowerBound * k, ldb: k, c: c, ldc: n,
+            BLAS.gemmNT(m: m, n: f.count, k: k, a: a, lda: k, b: weight!.data + f.lowerBound * k, ldb: k, c: c, ldc: n,
                         beta: addToC ? 1 : 0)
         }
         if let bias, accumulate { for r in 0..<m { addVector(bias.data + f.lowerBound, into: c + r * n, count: f.count) } }
+    }
+}
+
+extension Linear {
+    /// c[m, features] (+)= a[m, k] · W[features]^T for a bf16 W: few rows in registers,
+    /// more through f32 blocks of ~1 MB widened for sgemm (its 2m flops per weight dwarf
+    /// the widening).
+    func halfProduct(_ w: BF16Matrix, _ a: UnsafePointer<Float>, rows m: Int, features f: Range<Int>,
+                     into c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let n = outFeatures, k = inFeatures
+        if m <= Linear.halfDirectRowLimit {
+            amps_bf16_gemm_small(a, k, w.data + f.lowerBound * k, k, m, f.count, k, c, n, accumulate ? 1 : 0)
+            BLAS.count(m, f.count, k)
+            return
+        }
+        let block = min(f.count, max(16, (1 << 18) / k / 16 * 16))
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * k)
+        defer { scratch.deallocate() }
+        var j = f.lowerBound
+        while j < f.upperBound {
+            let nb = min(block, f.upperBound - j)
+            w.widen(rows: j..<(j + nb), into: scratch)
+            BLAS.gemmNT(m: m, n: nb, k: k, a: a, lda: k, b: scratch, ldb: k, c: c + (j - f.lowerBound), ldc: n,
+                        beta: accumulate ? 1 : 0)
+            j += nb
+        }
     }
 }
 

@@ -344,3 +344,145 @@ int amps_packed_gemm(const float *a, long lda, const float *packed, long m, long
     (void)a; (void)lda; (void)packed; (void)m; (void)n; (void)k; (void)c; (void)ldc; (void)accumulate;
     return 0;
 }
+
+// ---- bfloat16 weights: widening (a shift) and the few-row product over them.
+
+#define BF16_WIDEN_BODY                                                                       \
+    for (long i = 0; i < n; i++) {                                                          \
+        uint32_t bits = (uint32_t)src[i] << 16;                                             \
+        memcpy(dst + i, &bits, 4);                                                          \
+    }
+static void bf16_widen_baseline(const unsigned short *src, long n, float *dst) { BF16_WIDEN_BODY }
+#ifdef AMPS_DISPATCH
+__attribute__((target("avx2,fma"))) static void bf16_widen_avx2(const unsigned short *src, long n, float *dst) { BF16_WIDEN_BODY }
+AVX512 static void bf16_widen_avx512(const unsigned short *src, long n, float *dst) { BF16_WIDEN_BODY }
+#endif
+
+void amps_bf16_widen(const unsigned short *src, long n, float *dst) {
+#ifdef AMPS_DISPATCH
+    switch (level()) {
+    case LEVEL_AVX512: bf16_widen_avx512(src, n, dst); return;
+    case LEVEL_AVX2: bf16_widen_avx2(src, n, dst); return;
+    default: break;
+    }
+#endif
+    bf16_widen_baseline(src, n, dst);
+}
+
+static inline float bf16_to_float(unsigned short h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static inline void store_result(float *c, float v, int acc) { *c = acc ? *c + v : v; }
+
+static void bf16_gemm_small_baseline(const float *a, long lda, const unsigned short *w, long ldw, long m, long n, long k,
+                                     float *c, long ldc, int acc) {
+    for (long j = 0; j < n; j++)
+        for (long i = 0; i < m; i++) {
+            float s = 0.0f;
+            for (long kk = 0; kk < k; kk++) s += a[i * lda + kk] * bf16_to_float(w[j * ldw + kk]);
+            store_result(c + i * ldc + j, s, acc);
+        }
+}
+
+#ifdef AMPS_DISPATCH
+// Four weight rows at once against up to R rows of A: four streams of W in flight (a
+// single stream left the loads waiting on memory), each widened once per 16 (8) of k and
+// used by every A row, so W is read once whatever m is. Leftover weight rows (n % 4) take
+// the baseline loop.
+__attribute__((target("avx512f,avx2,fma")))
+static void bf16_block_avx512(const float *a, long lda, const unsigned short *w, long ldw, long rows, long n, long k,
+                              float *c, long ldc, int acc) {
+    long j = 0;
+    for (; j + 4 <= n; j += 4) {
+        __m512 s[4][4];
+        UNROLL for (int q = 0; q < 4; q++) UNROLL for (int r = 0; r < 4; r++) s[q][r] = _mm512_setzero_ps();
+        long kk = 0;
+        for (; kk + 16 <= k; kk += 16) {
+            __m512 wf[4];
+            UNROLL for (int q = 0; q < 4; q++)
+                wf[q] = _mm512_castsi512_ps(_mm512_slli_epi32(
+                    _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(w + (j + q) * ldw + kk))), 16));
+            UNROLL for (int r = 0; r < 4; r++) {
+                if (r < rows) {
+                    __m512 x = _mm512_loadu_ps(a + r * lda + kk);
+                    UNROLL for (int q = 0; q < 4; q++) s[q][r] = _mm512_fmadd_ps(x, wf[q], s[q][r]);
+                }
+            }
+        }
+        for (int q = 0; q < 4; q++)
+            for (long r = 0; r < rows; r++) {
+                float v = _mm512_reduce_add_ps(s[q][r]);
+                for (long t = kk; t < k; t++) v += a[r * lda + t] * bf16_to_float(w[(j + q) * ldw + t]);
+                store_result(c + r * ldc + j + q, v, acc);
+            }
+    }
+    if (j < n) bf16_gemm_small_baseline(a, lda, w + j * ldw, ldw, rows, n - j, k, c + j, ldc, acc);
+}
+
+__attribute__((target("avx2,fma")))
+static inline float hsum256(__m256 v) {
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
+    return _mm_cvtss_f32(x);
+}
+
+// AVX2: four weight rows against up to two A rows (8 of the 16 ymm registers accumulate).
+__attribute__((target("avx2,fma")))
+static void bf16_block_avx2(const float *a, long lda, const unsigned short *w, long ldw, long rows, long n, long k,
+                            float *c, long ldc, int acc) {
+    long j = 0;
+    for (; j + 4 <= n; j += 4) {
+        __m256 s[4][2];
+        UNROLL for (int q = 0; q < 4; q++) UNROLL for (int r = 0; r < 2; r++) s[q][r] = _mm256_setzero_ps();
+        long kk = 0;
+        for (; kk + 8 <= k; kk += 8) {
+            __m256 wf[4];
+            UNROLL for (int q = 0; q < 4; q++)
+                wf[q] = _mm256_castsi256_ps(_mm256_slli_epi32(
+                    _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(w + (j + q) * ldw + kk))), 16));
+            UNROLL for (int r = 0; r < 2; r++) {
+                if (r < rows) {
+                    __m256 x = _mm256_loadu_ps(a + r * lda + kk);
+                    UNROLL for (int q = 0; q < 4; q++) s[q][r] = _mm256_fmadd_ps(x, wf[q], s[q][r]);
+                }
+            }
+        }
+        for (int q = 0; q < 4; q++)
+            for (long r = 0; r < rows; r++) {
+                float v = hsum256(s[q][r]);
+                for (long t = kk; t < k; t++) v += a[r * lda + t] * bf16_to_float(w[(j + q) * ldw + t]);
+                store_result(c + r * ldc + j + q, v, acc);
+            }
+    }
+    if (j < n) bf16_gemm_small_baseline(a, lda, w + j * ldw, ldw, rows, n - j, k, c + j, ldc, acc);
+}
+
+static void bf16_gemm_small_avx512(const float *a, long lda, const unsigned short *w, long ldw, long m, long n, long k,
+                                   float *c, long ldc, int acc) {
+    for (long i = 0; i < m; i += 4)
+        bf16_block_avx512(a + i * lda, lda, w, ldw, m - i < 4 ? m - i : 4, n, k, c + i * ldc, ldc, acc);
+}
+
+static void bf16_gemm_small_avx2(const float *a, long lda, const unsigned short *w, long ldw, long m, long n, long k,
+                                 float *c, long ldc, int acc) {
+    for (long i = 0; i < m; i += 2)
+        bf16_block_avx2(a + i * lda, lda, w, ldw, m - i < 2 ? m - i : 2, n, k, c + i * ldc, ldc, acc);
+}
+#endif
+
+void amps_bf16_gemm_small(const float *a, long lda, const unsigned short *w, long ldw, long m, long n, long k,
+                          float *c, long ldc, int accumulate) {
+#ifdef AMPS_DISPATCH
+    switch (level()) {
+    case LEVEL_AVX512: bf16_gemm_small_avx512(a, lda, w, ldw, m, n, k, c, ldc, accumulate); return;
+    case LEVEL_AVX2: bf16_gemm_small_avx2(a, lda, w, ldw, m, n, k, c, ldc, accumulate); return;
+    default: break;
+    }
+#endif
+    bf16_gemm_small_baseline(a, lda, w, ldw, m, n, k, c, ldc, accumulate);
+}

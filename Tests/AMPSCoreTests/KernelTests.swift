@@ -188,6 +188,76 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// bf16 widening is exact, and the few-row bf16 product equals the f32 product of the
+    /// widened weight on every level: weight rows not a multiple of four, k not a multiple
+    /// of 16, every A-row remainder, overwriting and accumulating into a wider C.
+    func testBF16KernelsOnEveryLevelMatchTheWidenedProduct() {
+        defer { amps_set_kernel_level(-1) }
+        let bits: [UInt16] = [0x3F80, 0xBF80, 0x4049, 0x0000, 0x8000, 0x7F80, 0x3E4C, 0xC2F7, 0x0001]
+        for level in Self.levels {
+            amps_set_kernel_level(level)
+            var out = [Float](repeating: .nan, count: bits.count)
+            amps_bf16_widen(bits, bits.count, &out)
+            XCTAssertEqual(out.map(\.bitPattern), bits.map { UInt32($0) << 16 }, "level \(level)")
+            let k = 37, ldc = 12
+            for n in [1, 4, 7, 9] {
+                let w: [UInt16] = (0..<(n * k)).map { i in
+                    let magnitude = UInt16(0x3F00 + (i * 7) % 200)
+                    return i % 3 == 0 ? magnitude | 0x8000 : magnitude
+                }
+                var wide = [Float](repeating: 0, count: n * k)
+                amps_bf16_widen(w, n * k, &wide)
+                for m in [1, 2, 3, 4, 5, 6] {
+                    let a = (0..<(m * k)).map { Float(($0 * 5) % 9) * 0.25 - 1 }
+                    for accumulate in [Int32(0), 1] {
+                        var c = [Float](repeating: 3, count: m * ldc)
+                        amps_bf16_gemm_small(a, k, w, k, m, n, k, &c, ldc, accumulate)
+                        for i in 0..<m { for j in 0..<ldc {
+                            let want: Float = j < n ? (0..<k).map { a[i * k + $0] * wide[j * k + $0] }.reduce(0, +) + (accumulate == 1 ? 3 : 0) : 3
+                            XCTAssertEqual(c[i * ldc + j], want, accuracy: 1e-3 * max(1, abs(want)), "level \(level), n \(n), m \(m), acc \(accumulate) [\(i), \(j)]")
+                        } }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A Linear over a bf16 weight equals the Linear over its f32 widening on every path:
+    /// few rows in registers, more rows through widened blocks and sgemm, split by rows or
+    /// by features over two workers; with bias, accumulating, and its rows read back.
+    func testHalfPrecisionLinearMatchesTheF32Linear() {
+        defer { amps_set_kernel_level(-1) }
+        let n = 53, k = 40
+        // bf16-exact values: small integers times powers of two.
+        let w = Tensor(shape: [n, k], values: (0..<(n * k)).map { Float(($0 * 7) % 15 - 7) * 0.125 })
+        let bias = Tensor(shape: [n], values: (0..<n).map { Float($0 % 5) * 0.5 })
+        let full = Linear(weight: w, bias: bias), half = Linear(halfWeight: BF16Matrix(truncating: w), bias: bias)
+        XCTAssertNil(half.weight)
+        XCTAssertEqual(half.inFeatures, k)
+        XCTAssertEqual(half.outFeatures, n)
+        var row = [Float](repeating: 0, count: k)
+        half.weightRow(17, into: &row)
+        XCTAssertEqual(row, (0..<k).map { w.data[17 * k + $0] })
+        for (workers, level) in [(1, amps_cpu_kernel_level())] + Self.levels.map({ (2, $0) }) {
+            amps_set_kernel_level(level)
+            for m in [1, 3, 8, 9, 30] {
+                let x = (0..<(m * k)).map { Float(($0 * 3) % 11) * 0.1 - 0.5 }
+                var y = [Float](repeating: 1, count: m * n), acc = [Float](repeating: 1, count: m * n)
+                var yf = y, accf = acc
+                Parallel.splittingEverything(workers: workers) {
+                    half(x, rows: m, into: &y)
+                    half(x, rows: m, into: &acc, accumulate: true)
+                    full(x, rows: m, into: &yf)
+                    full(x, rows: m, into: &accf, accumulate: true)
+                }
+                for i in 0..<(m * n) {
+                    XCTAssertEqual(y[i], yf[i], accuracy: 1e-4, "workers \(workers), level \(level), rows \(m), element \(i)")
+                    XCTAssertEqual(acc[i], accf[i], accuracy: 1e-4, "workers \(workers), level \(level), rows \(m), accumulated \(i)")
+                }
+            }
+        }
+    }
+
     /// Parallel.map keeps index order, runs nested regions inline, and rethrows.
     func testParallelMapOrderNestingAndErrors() throws {
         let saved = Parallel.workers

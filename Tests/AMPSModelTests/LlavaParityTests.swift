@@ -9,15 +9,16 @@ import XCTest
 /// environment's instruction set (AVX2 under OPENBLAS_CORETYPE=Haswell), and with two
 /// workers splitting all it can (sequences of a batch, row blocks, attention heads,
 /// feature blocks; the thresholds lowered so that these small checkpoints split too) and
-/// the kernels at the CPU's best (AVX-512 where it has it).
+/// the kernels at the CPU's best (AVX-512 where it has it) and every bf16 weight kept in
+/// bf16 (the large models' path, `Linear.halfPrecisionMinimumElements`).
 final class LlavaParityTests: XCTestCase {
     let tolerance: Float = 1e-4
 
     /// Runs `body` with the engine on one thread, then with two workers splitting all it can
-    /// on the CPU's best kernels.
+    /// on the CPU's best kernels, bf16 weights kept in bf16.
     func inEveryEngineMode(_ body: () throws -> Void) rethrows {
         try body()
-        try BLAS.withBestKernels { try Parallel.splittingEverything { try body() } }
+        try BLAS.withBestKernels { try Linear.keepingEveryHalfWeight { try Parallel.splittingEverything { try body() } } }
     }
 
     func loaded(_ name: String) throws -> (Fixture, LlavaModel, ModelInput) {
@@ -53,6 +54,24 @@ final class LlavaParityTests: XCTestCase {
                 XCTAssertEqual(argmax(pass.logits), f.ints("top_tokens")[0], "\(name): top token")
             }
         }
+    }
+
+    /// A bf16 checkpoint's 2-D weights stay bf16 when large enough (here: all of them, the
+    /// threshold lowered), its norms and f32 checkpoints' weights do not; the results agree
+    /// with the widened model's.
+    func testBF16CheckpointKeepsItsWeightsInBF16() throws {
+        let (_, widened, x) = try loaded("llava_clip_llama_bf16")
+        let (_, kept, _) = try Linear.keepingEveryHalfWeight { try loaded("llava_clip_llama_bf16") }
+        let (_, f32, _) = try Linear.keepingEveryHalfWeight { try loaded("llava_clip_llama_default") }
+        let layer = kept.decoder.layers[0]
+        for lin in [layer.q, layer.k, layer.v, layer.o, layer.gate, layer.up, layer.down, kept.decoder.lmHead] {
+            XCTAssertNotNil(lin.halfWeight)
+            XCTAssertNil(lin.weight)
+        }
+        XCTAssertNil(widened.decoder.layers[0].q.halfWeight, "small weights are widened by default")
+        XCTAssertNil(f32.decoder.layers[0].q.halfWeight, "f32 checkpoints stay f32")
+        assertClose(kept.run(x).logits, widened.run(x).logits, tolerance: 1e-5, "bf16-kept against widened logits")
+        XCTAssertEqual(kept.generate(x, maxNewTokens: 6), widened.generate(x, maxNewTokens: 6))
     }
 
     func testGreedyGenerationMatchesTransformers() throws {

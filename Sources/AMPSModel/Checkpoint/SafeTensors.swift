@@ -160,13 +160,29 @@ public final class SafeTensorsFile: @unchecked Sendable {
             widened[name] = t
             // The half-precision bytes are not needed any more: drop their pages from this
             // process's resident set, so a half checkpoint costs its f32 size, not f32 + half.
-            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-            let lo = (e.begin + page - 1) / page * page, hi = e.end / page * page
-            if hi > lo { madvise(base + lo, hi - lo, MADV_DONTNEED) }
+            releasePages(e)
             return t
         default:
             throw AMPSError.file(path, "tensor '\(name)' has dtype \(e.dtype.rawValue); model weights must be F32, F16 or BF16")
         }
+    }
+
+    /// A 2-D bf16 weight kept in bf16 (see `Linear.halfPrecisionMinimumElements`), checked
+    /// against `shape`; nil when the tensor is not bf16 or is small (take `tensor` then).
+    public func halfMatrix(_ name: String, shape expected: [Int]) throws -> BF16Matrix? {
+        guard let e = entries[name] else { throw AMPSError.file(path, "tensor '\(name)' is missing") }
+        guard expected == e.shape else { throw AMPSError.file(path, "tensor '\(name)' has shape \(e.shape), expected \(expected)") }
+        guard e.dtype == .bf16, e.shape.count == 2, e.shape[0] * e.shape[1] >= Linear.halfPrecisionMinimumElements else { return nil }
+        let m = BF16Matrix(rows: e.shape[0], cols: e.shape[1], copying: base + e.begin)
+        releasePages(e)
+        return m
+    }
+
+    /// Drops a tensor's file pages from this process's resident set once it is copied.
+    private func releasePages(_ e: Entry) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let lo = (e.begin + page - 1) / page * page, hi = e.end / page * page
+        if hi > lo { madvise(base + lo, hi - lo, MADV_DONTNEED) }
     }
 
     /// Integer tensors (e.g. input_ids in a dump) widened to Int.
@@ -232,6 +248,20 @@ public final class WeightStore: @unchecked Sendable {
             throw AMPSError.file(folder + "/model.safetensors", "tensor '\(name)' is missing")
         }
         return try f.tensor(name, shape: shape)
+    }
+
+    public func halfMatrix(_ name: String, shape: [Int]) throws -> BF16Matrix? {
+        guard let f = owner[name] else {
+            throw AMPSError.file(folder + "/model.safetensors", "tensor '\(name)' is missing")
+        }
+        return try f.halfMatrix(name, shape: shape)
+    }
+
+    /// A weight as a Linear: kept in bf16 when the checkpoint stores it so and it is large.
+    public func linear(_ name: String, out: Int, in: Int, bias: String?) throws -> Linear {
+        let b = try bias.map { try tensor($0, shape: [out]) }
+        if let h = try halfMatrix(name, shape: [out, `in`]) { return Linear(halfWeight: h, bias: b) }
+        return Linear(weight: try tensor(name, shape: [out, `in`]), bias: b)
     }
 
     /// The first of several conventional prefixes under which `probe` exists.

@@ -26,7 +26,8 @@ final class DecoderWorkspace {
 /// RMSNorm and lm_head. Llama, Qwen2 (q/k/v biases) and Mistral share this structure.
 public final class LlamaDecoder: @unchecked Sendable {
     public let config: TextConfig
-    public let embedTokens: Tensor   // [V, D]
+    /// The token embedding table [V, D] (a Linear so that a tied lm_head shares it, bf16 or f32).
+    let embedding: Linear
     let layers: [LlamaLayer]
     public let finalNorm: Tensor     // [D]
     public let lmHead: Linear        // [V, D]
@@ -37,10 +38,13 @@ public final class LlamaDecoder: @unchecked Sendable {
     init(config c: TextConfig, weights w: WeightStore, prefix p: String, lmHeadName: String?) throws {
         config = c
         let d = c.hiddenSize, qd = c.heads * c.headDim, kvd = c.kvHeads * c.headDim, f = c.intermediateSize
-        embedTokens = try w.tensor(p + "embed_tokens.weight", shape: [c.vocabSize, d])
         func linear(_ name: String, _ o: Int, _ i: Int, bias: Bool) throws -> Linear {
-            Linear(weight: try w.tensor(name + ".weight", shape: [o, i]), bias: bias ? try w.tensor(name + ".bias", shape: [o]) : nil)
+            try w.linear(name + ".weight", out: o, in: i, bias: bias ? name + ".bias" : nil)
         }
+        // Tied, the table is also the lm_head (read by every decoding step): bf16 if stored so.
+        let tied = lmHeadName == nil || c.tieWordEmbeddings
+        embedding = tied ? try linear(p + "embed_tokens", c.vocabSize, d, bias: false)
+                         : Linear(weight: try w.tensor(p + "embed_tokens.weight", shape: [c.vocabSize, d]), bias: nil)
         layers = try (0..<c.layers).map { l in
             let lp = p + "layers.\(l)."
             return LlamaLayer(
@@ -55,10 +59,10 @@ public final class LlamaDecoder: @unchecked Sendable {
                 down: try linear(lp + "mlp.down_proj", d, f, bias: c.mlpBias))
         }
         finalNorm = try w.tensor(p + "norm.weight", shape: [d])
-        if let lmHeadName, !c.tieWordEmbeddings {
-            lmHead = Linear(weight: try w.tensor(lmHeadName, shape: [c.vocabSize, d]), bias: nil)
+        if let lmHeadName, !tied {
+            lmHead = try w.linear(lmHeadName, out: c.vocabSize, in: d, bias: nil)
         } else {
-            lmHead = Linear(weight: embedTokens, bias: nil)
+            lmHead = embedding
         }
         rope = RotaryEmbedding(headDim: c.headDim, theta: c.ropeTheta)
     }
@@ -67,7 +71,7 @@ public final class LlamaDecoder: @unchecked Sendable {
     public func embed(_ ids: [Int]) -> Tensor {
         let d = config.hiddenSize
         let out = Tensor(zeros: [ids.count, d])
-        for (i, id) in ids.enumerated() { (out.data + i * d).update(from: embedTokens.data + id * d, count: d) }
+        for (i, id) in ids.enumerated() { embedding.weightRow(id, into: out.data + i * d) }
         return out
     }
 

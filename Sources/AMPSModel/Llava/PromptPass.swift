@@ -163,7 +163,7 @@ extension LlavaModel {
             out.append(next)
             if stopAtEOS && eos.contains(next) { break }
             if out.count == maxNewTokens { break }
-            step.data.update(from: decoder.embedTokens.data + next * d, count: d)
+            decoder.embedding.weightRow(next, into: step.data)
             decoder.forward(step, batch: 1, layers: 0..<L, cache: cache, hooks: hooks)
             decoder.logits(ofResidual: step.data, into: logits.data)
         }

@@ -45,6 +45,15 @@ void amps_pack_weights(const float *w, long n, long k, float *packed);
 int amps_packed_gemm(const float *a, long lda, const float *packed, long m, long n, long k,
                      float *c, long ldc, int accumulate);
 
+/// dst[i] = the float of the bfloat16 src[i] (exact: the bf16 bits are a float's upper half).
+void amps_bf16_widen(const unsigned short *src, long n, float *dst);
+
+/// C[m, n] = A[m, k] · W^T, or C += that with accumulate != 0, for W [n, k] in bfloat16
+/// (row stride ldw), widened in registers: few rows (decoding), where the product is
+/// bound by reading W and bf16 halves the bytes. A and C row-major (lda, ldc).
+void amps_bf16_gemm_small(const float *a, long lda, const unsigned short *w, long ldw, long m, long n, long k,
+                          float *c, long ldc, int accumulate);
+
 /// exp(x) by the kernels' polynomial (for tests).
 float amps_exp(float x);
 
