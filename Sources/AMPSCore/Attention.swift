@@ -21,13 +21,23 @@ public func multiHeadAttention(q: UnsafePointer<Float>, qLd: Int, rows s: Int,
     let group = heads / kvHeads
     let block = max(1, min(s, attentionQueryBlock))
     // kv heads kvRange, with scratch of its own (a worker's share when split).
+    // With AVX2 or better, a kv head's keys and values are packed once for the
+    // small-product kernel (sgemm packed both operands again on every block: a fifth of
+    // a small model's forward pass went to these few-MFLOP products).
+    let packed = amps_kernel_level() >= 1
     func attendGroups(_ kvRange: Range<Int>) {
         let maxRows = block * group
         let qg = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * hd)  // [block*group, hd]
         let og = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * hd)  // [block*group, hd]
         let sc = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * tk)  // [block*group, seen]
-        defer { qg.deallocate(); og.deallocate(); sc.deallocate() }
+        let pk = UnsafeMutablePointer<Float>.allocate(capacity: packed ? amps_packed_size(tk, hd) : 0)  // K panels: 16 keys x hd
+        let pv = UnsafeMutablePointer<Float>.allocate(capacity: packed ? amps_packed_size(hd, tk) : 0)  // V panels: tk x 16 dims
+        defer { qg.deallocate(); og.deallocate(); sc.deallocate(); pk.deallocate(); pv.deallocate() }
         for kvh in kvRange {
+            if packed {
+                amps_pack_weights_strided(keys + kvh * hd, kvLd, tk, hd, pk)
+                amps_pack_columns(values + kvh * hd, kvLd, tk, hd, pv)
+            }
             var i0 = 0
             while i0 < s {
                 let i1 = min(s, i0 + block), n = (i1 - i0) * group
@@ -36,14 +46,25 @@ public func multiHeadAttention(q: UnsafePointer<Float>, qLd: Int, rows s: Int,
                 for i in i0..<i1 {
                     (qg + (i - i0) * group * hd).update(from: q + i * qLd + kvh * group * hd, count: group * hd)
                 }
-                BLAS.gemmNT(m: n, n: seen, k: hd, a: qg, lda: hd, b: keys + kvh * hd, ldb: kvLd, c: sc, ldc: seen, alpha: scale)
+                if packed {
+                    for e in 0..<(n * hd) { qg[e] *= scale }
+                    _ = amps_packed_gemm_strided(qg, hd, pk, 16 * hd, n, seen, hd, sc, seen, 0)
+                    BLAS.count(n, seen, hd)
+                } else {
+                    BLAS.gemmNT(m: n, n: seen, k: hd, a: qg, lda: hd, b: keys + kvh * hd, ldb: kvLd, c: sc, ldc: seen, alpha: scale)
+                }
                 for r in 0..<n {
                     let row = sc + r * seen
                     let visible = causal ? min(seen, firstQueryPosition + i0 + r / group + 1) : seen
                     amps_softmax(row, visible)
                     if visible < seen { (row + visible).update(repeating: 0, count: seen - visible) }
                 }
-                BLAS.gemmNN(m: n, n: hd, k: seen, a: sc, lda: seen, b: values + kvh * hd, ldb: kvLd, c: og, ldc: hd)
+                if packed {
+                    _ = amps_packed_gemm_strided(sc, seen, pv, 16 * tk, n, hd, seen, og, hd, 0)
+                    BLAS.count(n, hd, seen)
+                } else {
+                    BLAS.gemmNN(m: n, n: hd, k: seen, a: sc, lda: seen, b: values + kvh * hd, ldb: kvLd, c: og, ldc: hd)
+                }
                 for i in i0..<i1 {
                     (out + i * outLd + kvh * group * hd).update(from: og + (i - i0) * group * hd, count: group * hd)
                 }

@@ -199,11 +199,24 @@ void amps_gelu_tanh(float *x, long n) {
 
 long amps_packed_size(long n, long k) { return (n + 15) / 16 * 16 * k; }
 
-void amps_pack_weights(const float *w, long n, long k, float *packed) {
+void amps_pack_weights_strided(const float *w, long ldw, long n, long k, float *packed) {
     for (long p = 0; p < n; p += 16)
         for (long kk = 0; kk < k; kk++)
             for (long j = 0; j < 16; j++)
-                packed[(p / 16) * 16 * k + kk * 16 + j] = p + j < n ? w[(p + j) * k + kk] : 0.0f;
+                packed[(p / 16) * 16 * k + kk * 16 + j] = p + j < n ? w[(p + j) * ldw + kk] : 0.0f;
+}
+
+void amps_pack_weights(const float *w, long n, long k, float *packed) { amps_pack_weights_strided(w, k, n, k, packed); }
+
+void amps_pack_columns(const float *b, long ldb, long k, long n, float *packed) {
+    for (long p = 0; p < n; p += 16) {
+        long cols = n - p < 16 ? n - p : 16;
+        float *dst = packed + (p / 16) * 16 * k;
+        for (long kk = 0; kk < k; kk++) {
+            const float *src = b + kk * ldb + p;
+            for (long j = 0; j < 16; j++) dst[kk * 16 + j] = j < cols ? src[j] : 0.0f;
+        }
+    }
 }
 
 // The accumulators live in registers only if the loops over rows and panels are unrolled
@@ -247,10 +260,10 @@ void amps_pack_weights(const float *w, long n, long k, float *packed) {
 TILE(1) TILE(2) TILE(3) TILE(4) TILE(5) TILE(6)
 
 __attribute__((target("avx2,fma")))
-static void packed_gemm_avx2(const float *a, long lda, const float *packed, long m, long n, long k,
+static void packed_gemm_avx2(const float *a, long lda, const float *packed, long ps, long m, long n, long k,
                              float *c, long ldc, int acc) {
     for (long p = 0; p < n; p += 16) {
-        const float *wp = packed + (p / 16) * 16 * k;
+        const float *wp = packed + (p / 16) * ps;
         long cols = n - p < 16 ? n - p : 16;
         long i = 0;
         for (; i + 6 <= m; i += 6) tile6(a + i * lda, lda, wp, k, c + i * ldc + p, ldc, cols, acc);
@@ -269,12 +282,12 @@ static void packed_gemm_avx2(const float *a, long lda, const float *packed, long
 // registers accumulate), R x 16 for an odd last panel; partial panels store under a mask.
 #define TILE512(R, P)                                                                             \
     static inline __attribute__((always_inline, target("avx512f,avx2,fma"))) void tile512_##R##x##P( \
-        const float *a, long lda, const float *wp, long k, float *c, long ldc, long cols, int acc) { \
+        const float *a, long lda, const float *wp, long k, long ps, float *c, long ldc, long cols, int acc) { \
         __m512 s[P][R];                                                                           \
         UNROLL for (int r = 0; r < R; r++) UNROLL for (int q = 0; q < P; q++) s[q][r] = _mm512_setzero_ps(); \
         for (long kk = 0; kk < k; kk++) {                                                         \
             __m512 w[P];                                                                          \
-            UNROLL for (int q = 0; q < P; q++) w[q] = _mm512_loadu_ps(wp + q * 16 * k + kk * 16); \
+            UNROLL for (int q = 0; q < P; q++) w[q] = _mm512_loadu_ps(wp + q * ps + kk * 16); \
             UNROLL for (int r = 0; r < R; r++) {                                                  \
                 __m512 x = _mm512_set1_ps(a[r * lda + kk]);                                       \
                 UNROLL for (int q = 0; q < P; q++) s[q][r] = _mm512_fmadd_ps(x, w[q], s[q][r]);  \
@@ -298,51 +311,56 @@ TILES512(1) TILES512(2)
 // C rows [0, m) against the panels from `wp` on (P of them, `cols` columns), 12 rows at a time.
 #define ROWS512(P)                                                                                \
     __attribute__((target("avx512f,avx2,fma"))) static void rows512_##P(                          \
-        const float *a, long lda, const float *wp, long m, long k, float *c, long ldc, long cols, int acc) { \
+        const float *a, long lda, const float *wp, long m, long k, long ps, float *c, long ldc, long cols, int acc) { \
         long i = 0;                                                                               \
-        for (; i + 12 <= m; i += 12) tile512_12x##P(a + i * lda, lda, wp, k, c + i * ldc, ldc, cols, acc); \
+        for (; i + 12 <= m; i += 12) tile512_12x##P(a + i * lda, lda, wp, k, ps, c + i * ldc, ldc, cols, acc); \
         const float *ai = a + i * lda;                                                            \
         float *ci = c + i * ldc;                                                                  \
         switch (m - i) {                                                                          \
-        case 11: tile512_11x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                      \
-        case 10: tile512_10x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                      \
-        case 9: tile512_9x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                        \
-        case 8: tile512_8x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                        \
-        case 7: tile512_7x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                        \
-        case 6: tile512_6x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                        \
-        case 5: tile512_5x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                        \
-        case 4: tile512_4x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                        \
-        case 3: tile512_3x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                        \
-        case 2: tile512_2x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                        \
-        case 1: tile512_1x##P(ai, lda, wp, k, ci, ldc, cols, acc); break;                        \
+        case 11: tile512_11x##P(ai, lda, wp, k, ps, ci, ldc, cols, acc); break;                      \
+        case 10: tile512_10x##P(ai, lda, wp, k, ps, ci, ldc, cols, acc); break;                      \
+        case 9: tile512_9x##P(ai, lda, wp, k, ps, ci, ldc, cols, acc); break;                        \
+        case 8: tile512_8x##P(ai, lda, wp, k, ps, ci, ldc, cols, acc); break;                        \
+        case 7: tile512_7x##P(ai, lda, wp, k, ps, ci, ldc, cols, acc); break;                        \
+        case 6: tile512_6x##P(ai, lda, wp, k, ps, ci, ldc, cols, acc); break;                        \
+        case 5: tile512_5x##P(ai, lda, wp, k, ps, ci, ldc, cols, acc); break;                        \
+        case 4: tile512_4x##P(ai, lda, wp, k, ps, ci, ldc, cols, acc); break;                        \
+        case 3: tile512_3x##P(ai, lda, wp, k, ps, ci, ldc, cols, acc); break;                        \
+        case 2: tile512_2x##P(ai, lda, wp, k, ps, ci, ldc, cols, acc); break;                        \
+        case 1: tile512_1x##P(ai, lda, wp, k, ps, ci, ldc, cols, acc); break;                        \
         default: break;                                                                           \
         }                                                                                         \
     }
 ROWS512(1) ROWS512(2)
 
 __attribute__((target("avx512f,avx2,fma")))
-static void packed_gemm_avx512(const float *a, long lda, const float *packed, long m, long n, long k,
+static void packed_gemm_avx512(const float *a, long lda, const float *packed, long ps, long m, long n, long k,
                                float *c, long ldc, int acc) {
     long p = 0;
     for (; p + 16 < n; p += 32) {
         long cols = n - p < 32 ? n - p : 32;
-        rows512_2(a, lda, packed + (p / 16) * 16 * k, m, k, c + p, ldc, cols, acc);
+        rows512_2(a, lda, packed + (p / 16) * ps, m, k, ps, c + p, ldc, cols, acc);
     }
-    if (p < n) rows512_1(a, lda, packed + (p / 16) * 16 * k, m, k, c + p, ldc, n - p, acc);
+    if (p < n) rows512_1(a, lda, packed + (p / 16) * ps, m, k, ps, c + p, ldc, n - p, acc);
 }
 #endif
 
-int amps_packed_gemm(const float *a, long lda, const float *packed, long m, long n, long k,
-                     float *c, long ldc, int accumulate) {
+int amps_packed_gemm_strided(const float *a, long lda, const float *packed, long panelStride, long m, long n, long k,
+                             float *c, long ldc, int accumulate) {
 #ifdef AMPS_DISPATCH
     switch (level()) {
-    case LEVEL_AVX512: packed_gemm_avx512(a, lda, packed, m, n, k, c, ldc, accumulate); return 1;
-    case LEVEL_AVX2: packed_gemm_avx2(a, lda, packed, m, n, k, c, ldc, accumulate); return 1;
+    case LEVEL_AVX512: packed_gemm_avx512(a, lda, packed, panelStride, m, n, k, c, ldc, accumulate); return 1;
+    case LEVEL_AVX2: packed_gemm_avx2(a, lda, packed, panelStride, m, n, k, c, ldc, accumulate); return 1;
     default: break;
     }
 #endif
-    (void)a; (void)lda; (void)packed; (void)m; (void)n; (void)k; (void)c; (void)ldc; (void)accumulate;
+    (void)a; (void)lda; (void)packed; (void)panelStride; (void)m; (void)n; (void)k; (void)c; (void)ldc; (void)accumulate;
     return 0;
+}
+
+int amps_packed_gemm(const float *a, long lda, const float *packed, long m, long n, long k,
+                     float *c, long ldc, int accumulate) {
+    return amps_packed_gemm_strided(a, lda, packed, 16 * k, m, n, k, c, ldc, accumulate);
 }
 
 // ---- bfloat16 weights: widening (a shift) and the few-row product over them.

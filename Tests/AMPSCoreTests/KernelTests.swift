@@ -105,30 +105,40 @@ final class KernelTests: XCTestCase {
     /// Grouped-query causal attention in query blocks (and split over two workers) against
     /// a naive per-head softmax(q·k/√d)·v, with the new rows after 5 cached positions.
     func testBlockedGroupedAttentionMatchesNaive() {
-        let heads = 4, kvHeads = 2, hd = 8, s = 37, past = 5, tk = past + s
-        var g = SystemRandomNumberGenerator()
-        let q = (0..<(s * heads * hd)).map { _ in Float.random(in: -1...1, using: &g) }
-        let k = (0..<(tk * kvHeads * hd)).map { _ in Float.random(in: -1...1, using: &g) }
-        let v = (0..<(tk * kvHeads * hd)).map { _ in Float.random(in: -1...1, using: &g) }
-        let scale = 1 / Float(hd).squareRoot()
-        var want = [Float](repeating: 0, count: s * heads * hd)
-        for i in 0..<s { for h in 0..<heads {
-            let kvh = h / (heads / kvHeads), seen = past + i + 1
-            let logits = (0..<seen).map { j in (0..<hd).map { q[i * heads * hd + h * hd + $0] * k[j * kvHeads * hd + kvh * hd + $0] }.reduce(0, +) * scale }
-            let mx = logits.max()!, e = logits.map { expf($0 - mx) }, z = e.reduce(0, +)
-            for c in 0..<hd { want[i * heads * hd + h * hd + c] = (0..<seen).map { e[$0] / z * v[$0 * kvHeads * hd + kvh * hd + c] }.reduce(0, +) }
-        } }
-        let savedBlock = attentionQueryBlock
-        defer { attentionQueryBlock = savedBlock }
-        for (block, workers) in [(8, 1), (32, 1), (5, 2)] {
-            attentionQueryBlock = block
-            var out = [Float](repeating: .nan, count: s * heads * hd)
-            Parallel.splittingEverything(workers: workers) {
-                multiHeadAttention(q: q, qLd: heads * hd, rows: s, heads: heads, kvHeads: kvHeads, headDim: hd, keys: k, values: v,
-                                   kvLd: kvHeads * hd, keyRows: tk, firstQueryPosition: past, causal: true, scale: scale,
-                                   out: &out, outLd: heads * hd)
+        defer { amps_set_kernel_level(-1) }
+        for hd in [8, 20] {  // head sizes under one 16-float panel and over it
+            let heads = 4, kvHeads = 2, s = 37, past = 5, tk = past + s
+            var g = SystemRandomNumberGenerator()
+            let q = (0..<(s * heads * hd)).map { _ in Float.random(in: -1...1, using: &g) }
+            let k = (0..<(tk * kvHeads * hd)).map { _ in Float.random(in: -1...1, using: &g) }
+            let v = (0..<(tk * kvHeads * hd)).map { _ in Float.random(in: -1...1, using: &g) }
+            let scale = 1 / Float(hd).squareRoot()
+            var want = [Float](repeating: 0, count: s * heads * hd)
+            for i in 0..<s { for h in 0..<heads {
+                let kvh = h / (heads / kvHeads), seen = past + i + 1
+                let logits = (0..<seen).map { j in (0..<hd).map { q[i * heads * hd + h * hd + $0] * k[j * kvHeads * hd + kvh * hd + $0] }.reduce(0, +) * scale }
+                let mx = logits.max()!, e = logits.map { expf($0 - mx) }, z = e.reduce(0, +)
+                for c in 0..<hd { want[i * heads * hd + h * hd + c] = (0..<seen).map { e[$0] / z * v[$0 * kvHeads * hd + kvh * hd + c] }.reduce(0, +) }
+            } }
+            let savedBlock = attentionQueryBlock
+            defer { attentionQueryBlock = savedBlock }
+            // Level 0 multiplies through sgemm, 1 and 2 through keys and values packed for the
+            // small-product kernel.
+            for level in Self.levels {
+                amps_set_kernel_level(level)
+                for (block, workers) in [(8, 1), (32, 1), (5, 2)] {
+                    attentionQueryBlock = block
+                    var out = [Float](repeating: .nan, count: s * heads * hd)
+                    Parallel.splittingEverything(workers: workers) {
+                        multiHeadAttention(q: q, qLd: heads * hd, rows: s, heads: heads, kvHeads: kvHeads, headDim: hd, keys: k, values: v,
+                                           kvLd: kvHeads * hd, keyRows: tk, firstQueryPosition: past, causal: true, scale: scale,
+                                           out: &out, outLd: heads * hd)
+                    }
+                    for i in 0..<out.count {
+                        XCTAssertEqual(out[i], want[i], accuracy: 1e-5, "head dim \(hd), level \(level), block \(block), workers \(workers), element \(i)")
+                    }
+                }
             }
-            for i in 0..<out.count { XCTAssertEqual(out[i], want[i], accuracy: 1e-5, "block \(block), workers \(workers), element \(i)") }
         }
     }
 

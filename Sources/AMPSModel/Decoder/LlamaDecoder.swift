@@ -120,20 +120,23 @@ public final class LlamaDecoder: @unchecked Sendable {
                 }
             }
         }
-        // One sequence of many rows: row blocks on separate workers, meeting twice a layer
-        // (all keys and values must be written before any block attends to them).
+        // One sequence of many rows: row blocks on separate workers, meeting once a layer
+        // (all keys and values must be written before any block attends to them): a block
+        // attends and finishes layer l, then writes its keys and values of layer l + 1.
         let split = b == 1 && s >= 2 * Parallel.minimumRowsPerWorker && Parallel.available
         func shared(_ l: Int) -> Bool { hooks.identicalInputs && b > 1 && l == layerRange.lowerBound }
         let layersOnWorkers = { [self] (workers: Parallel.Workers) in
             let parts = split ? causalBlocks(rows: s, past: past, parts: workers.count) : [0..<s]
             let ws = parts.map { DecoderWorkspace(rows: b * $0.count, config: c) }
             let scale = 1 / Float(c.headDim).squareRoot()
+            func writeKeysValues(_ l: Int, _ i: Int) {
+                let r = parts[i]
+                self.writeKeysValues(x.data + r.lowerBound * d, batch: b, rows: r.count, rowOffset: r.lowerBound, layer: l, past: past,
+                                     cache: cache, hooks: hooks, captured: captured, shared: shared(l), ws: ws[i])
+            }
+            guard let first = layerRange.first else { return }
+            workers.run(parts.count) { i in writeKeysValues(first, i) }
             for l in layerRange {
-                workers.run(parts.count) { i in
-                    let r = parts[i]
-                    writeKeysValues(x.data + r.lowerBound * d, batch: b, rows: r.count, rowOffset: r.lowerBound, layer: l, past: past,
-                                    cache: cache, hooks: hooks, captured: captured, shared: shared(l), ws: ws[i])
-                }
                 if lastRowOnly && l == layerRange.upperBound - 1 {
                     // Only the B last rows go on: gather them, run them, write them back.
                     let lw = ws[ws.count - 1], lastRows = parts[parts.count - 1].count
@@ -158,6 +161,7 @@ public final class LlamaDecoder: @unchecked Sendable {
                     if let captured, let t = captured.residual[l] {
                         (t.data + r.lowerBound * d).update(from: x.data + r.lowerBound * d, count: b * r.count * d)
                     }
+                    if l + 1 < layerRange.upperBound { writeKeysValues(l + 1, i) }
                 }
             }
         }

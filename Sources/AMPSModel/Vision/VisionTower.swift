@@ -95,25 +95,34 @@ public final class VisionTower: @unchecked Sendable {
         if keep.contains(0) { result[0] = x.copy() }
         let last = keep.max() ?? 0
         guard last > 0 else { return result }
-        let hN = Tensor(zeros: [rows, d]), q = Tensor(zeros: [rows, d]), k = Tensor(zeros: [rows, d]), v = Tensor(zeros: [rows, d])
+        let hN = Tensor(zeros: [rows, d]), q = Tensor(zeros: [rows, d])
+        // K and V of even and odd layers apart: a block writes layer l + 1's while another
+        // may still read layer l's.
+        let ks = [Tensor(zeros: [rows, d]), Tensor(zeros: [rows, d])], vs = [Tensor(zeros: [rows, d]), Tensor(zeros: [rows, d])]
         let attn = Tensor(zeros: [rows, d]), mlp = Tensor(zeros: [rows, c.intermediateSize])
-        // One image of many tokens: row blocks on separate workers, meeting twice a layer
-        // (attention needs every token's K and V). Otherwise each product splits itself.
+        // One image of many tokens: row blocks on separate workers, meeting once a layer
+        // (attention needs every token's K and V): a block attends and finishes layer l,
+        // then computes its K and V of layer l + 1. Otherwise each product splits itself.
         let split = b == 1 && t >= 2 * Parallel.minimumRowsPerWorker && Parallel.available
+        let running = Array(layers.prefix(last))
         let runLayers = { [self] (workers: Parallel.Workers) in
             let parts = split ? Parallel.chunks(t, parts: workers.count) : [0..<rows]
-            for (li, layer) in layers.prefix(last).enumerated() {
+            workers.run(parts.count) { i in
+                keysAndValues(running[0], rows: parts[i], x: x, normed: hN, q: q, k: ks[0], v: vs[0])
+            }
+            for (li, layer) in running.enumerated() {
                 workers.run(parts.count) { i in
-                    keysAndValues(layer, rows: parts[i], x: x, normed: hN, q: q, k: k, v: v)
-                }
-                workers.run(parts.count) { i in
-                    let r = parts[i]
+                    let r = parts[i], k = ks[li % 2], v = vs[li % 2]
                     if split {
                         attend(queries: r, image: 0, q: q, k: k, v: v, out: attn)
                     } else {
                         for bi in 0..<b { attend(queries: 0..<t, image: bi, q: q, k: k, v: v, out: attn) }
                     }
                     finishLayer(layer, rows: r, x: x, attn: attn, normed: hN, mlp: mlp)
+                    // (reads x, writes hN, q, k, v only: the copy below still sees layer li's output)
+                    if li + 1 < running.count {
+                        keysAndValues(running[li + 1], rows: r, x: x, normed: hN, q: q, k: ks[(li + 1) % 2], v: vs[(li + 1) % 2])
+                    }
                 }
                 if keep.contains(li + 1) { result[li + 1] = x.copy() }
             }

@@ -37,6 +37,9 @@ long amps_packed_size(long n, long k);
 /// one zero-padded: the layout the small-product kernel streams.
 void amps_pack_weights(const float *w, long n, long k, float *packed);
 
+/// amps_pack_weights for W rows `ldw` floats apart (attention's keys inside a K/V row).
+void amps_pack_weights_strided(const float *w, long ldw, long n, long k, float *packed);
+
 /// C[m, n] = A[m, k] · W^T, or C += that with accumulate != 0, for W packed by
 /// amps_pack_weights; A and C row-major with leading dimensions lda and ldc. For the
 /// small products of small models, where packing W on every call (as sgemm does) costs
@@ -45,8 +48,20 @@ void amps_pack_weights(const float *w, long n, long k, float *packed);
 int amps_packed_gemm(const float *a, long lda, const float *packed, long m, long n, long k,
                      float *c, long ldc, int accumulate);
 
+/// amps_packed_gemm over panels `panelStride` floats apart (>= 16 k): a packed matrix with
+/// more rows of k than this product uses (attention's keys up to the causal limit).
+int amps_packed_gemm_strided(const float *a, long lda, const float *packed, long panelStride, long m, long n, long k,
+                             float *c, long ldc, int accumulate);
+
+/// Packs B [k, n] (row stride ldb) for C = A · B: panels of 16 columns, each [k][16], the
+/// last zero-padded (amps_packed_size(n, k) floats) — B^T in amps_pack_weights' layout.
+void amps_pack_columns(const float *b, long ldb, long k, long n, float *packed);
+
 /// dst[i] = the float of the bfloat16 src[i] (exact: the bf16 bits are a float's upper half).
 void amps_bf16_widen(const unsigned short *src, long n, float *dst);
+
+/// amps_pack_weights for W rows `ldw` floats apart (attention's keys inside a K/V row).
+void amps_pack_weights_strided(const float *w, long ldw, long n, long k, float *packed);
 
 /// C[m, n] = A[m, k] · W^T, or C += that with accumulate != 0, for W [n, k] in bfloat16
 /// (row stride ldw), widened in registers: few rows (decoding), where the product is
