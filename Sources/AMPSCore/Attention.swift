@@ -24,7 +24,7 @@ public func multiHeadAttention(q: UnsafePointer<Float>, qLd: Int, rows s: Int,
     // With AVX2 or better, a kv head's keys and values are packed once for the
     // small-product kernel (sgemm packed both operands again on every block: a fifth of
     // a small model's forward pass went to these few-MFLOP products).
-    let packed = amps_kernel_level() >= 1
+    let packed = amps_kernel_level() >= 1 && s >= attentionPackedMinimumRows
     func attendGroups(_ kvRange: Range<Int>) {
         let maxRows = block * group
         let qg = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * hd)  // [block*group, hd]
@@ -82,6 +82,10 @@ public func multiHeadAttention(q: UnsafePointer<Float>, qLd: Int, rows s: Int,
         w.run(parts.count) { i in attendGroups(parts[i]) }
     }
 }
+
+/// Query rows from which packing K and V pays: a decoding step's one row would pack the
+/// whole cache for a single use (sgemv-like work, bound by reading K and V once).
+nonisolated(unsafe) public var attentionPackedMinimumRows = 8
 
 /// Query positions per block of `multiHeadAttention`.
 nonisolated(unsafe) public var attentionQueryBlock = 32

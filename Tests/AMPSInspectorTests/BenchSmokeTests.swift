@@ -31,4 +31,60 @@ final class BenchSmokeTests: XCTestCase {
         }
         XCTAssertFalse((json["gemm"] as! [[String: Any]]).isEmpty)
     }
+
+    /// Runs amps with `arguments` from the repository; (exit status, stderr).
+    func runAMPS(_ arguments: [String]) throws -> (Int32, String) {
+        guard let bin = InspectorEndToEndTests.binary else { XCTFail("amps binary not found"); return (-1, "") }
+        let p = Process()
+        p.executableURL = bin
+        p.currentDirectoryURL = InspectorEndToEndTests.repo
+        p.arguments = arguments
+        p.standardOutput = FileHandle.nullDevice
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let data = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// --rounds with --torch-command: the command runs before each round with --out FILE
+    /// appended, and each side's best round is the one reported, every round listed. The
+    /// stand-in command reports 0.5 s, then 0.25 s.
+    func testRoundsAlternateWithTheTorchCommandAndKeepEachSidesBest() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("amps-rounds-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = dir.appendingPathComponent("fake_torch.sh")
+        try """
+        n=$(cat "\(dir.path)/count" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > "\(dir.path)/count"
+        out=""; while [ $# -gt 0 ]; do if [ "$1" = "--out" ]; then out="$2"; fi; shift; done
+        if [ $n = 1 ]; then s=0.5; else s=0.25; fi
+        printf '{"cpu_capability": "FAKE", "workloads": {"steered_forward": {"seconds": %s}, "mcs_map": {"seconds": %s}}}' $s $s > "$out"
+        """.write(to: script, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("bench.json")
+        let (status, err) = try runAMPS(["bench", "--quick", "--keys", "0", "--eval-instances", "2", "--rounds", "2",
+                                         "--torch-command", "sh '\(script.path)'", "--json", out.path])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("count"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), "2")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out)) as! [String: Any]
+        XCTAssertEqual(json["round_count"] as? Int, 2)
+        XCTAssertEqual(json["torch_cpu_capability"] as? String, "FAKE")
+        let rows = Dictionary(uniqueKeysWithValues: (json["workloads"] as! [[String: Any]]).map { ($0["name"] as! String, $0) })
+        let rounds = json["rounds"] as! [String: [String: [Double]]]
+        for name in ["steered_forward", "steered_live", "mcs_map"] {
+            XCTAssertEqual(rows[name]?["torch_seconds"] as? Double, 0.25, name)
+            XCTAssertEqual(rounds[name]?["torch_seconds"], [0.5, 0.25], name)
+        }
+        for (name, row) in rows {
+            let swift = rounds[name]?["swift_seconds"] ?? []
+            XCTAssertEqual(swift.count, 2, name)
+            XCTAssertEqual(row["swift_seconds"] as? Double, swift.min(), name)
+        }
+        XCTAssertNil(rows["eval_uniform"]?["torch_seconds"] as? Double, "the stand-in reports no eval time")
+        // A command that fails stops the bench with a one-line error naming it.
+        let (failed, message) = try runAMPS(["bench", "--quick", "--keys", "0", "--only", "steered_forward", "--torch-command", "exit 3"])
+        XCTAssertNotEqual(failed, 0)
+        XCTAssertTrue(message.contains("--torch-command failed (exit status 3)"), message)
+    }
 }
