@@ -42,12 +42,14 @@ public func multiHeadAttention(q: UnsafePointer<Float>, qLd: Int, rows s: Int,
             while i0 < s {
                 let i1 = min(s, i0 + block), n = (i1 - i0) * group
                 let seen = causal ? min(tk, firstQueryPosition + i1) : tk
-                // Row (i - i0) * group + j of qg is query head kvh * group + j of row i.
+                // Row (i - i0) * group + j of qg is query head kvh * group + j of row i; the
+                // packed kernel has no alpha, so the scale is applied in the copy.
                 for i in i0..<i1 {
-                    (qg + (i - i0) * group * hd).update(from: q + i * qLd + kvh * group * hd, count: group * hd)
+                    let dst = qg + (i - i0) * group * hd, src = q + i * qLd + kvh * group * hd
+                    if packed { for e in 0..<(group * hd) { dst[e] = src[e] * scale } }
+                    else { dst.update(from: src, count: group * hd) }
                 }
                 if packed {
-                    for e in 0..<(n * hd) { qg[e] *= scale }
                     _ = amps_packed_gemm_strided(qg, hd, pk, 16 * hd, n, seen, hd, sc, seen, 0)
                     BLAS.count(n, seen, hd)
                 } else {

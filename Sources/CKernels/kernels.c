@@ -398,9 +398,7 @@ void amps_pack_columns(const float *b, long ldb, long k, long n, float *packed) 
                 s1[r] = _mm256_fmadd_ps(x, w1, s1[r]);                                            \
             }                                                                                     \
         }                                                                                         \
-        __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);                                 \
-        __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)cols), lane);                      \
-        __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)cols - 8), lane);                  \
+        __m256i m0 = lanes8(cols), m1 = lanes8(cols - 8);                                         \
         UNROLL for (int r = 0; r < R; r++) {                                                      \
             float *cr = c + r * ldc;                                                              \
             __m256 v0 = s0[r], v1 = s1[r];                                                        \
@@ -596,14 +594,6 @@ static void bf16_block_avx512(const float *a, long lda, const unsigned short *w,
     if (j < n) bf16_gemm_small_baseline(a, lda, w + j * ldw, ldw, rows, n - j, k, c + j, ldc, acc);
 }
 
-__attribute__((target("avx2,fma")))
-static inline float hsum256(__m256 v) {
-    __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-    x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
-    return _mm_cvtss_f32(x);
-}
-
 // AVX2: four weight rows against up to two A rows (8 of the 16 ymm registers accumulate).
 __attribute__((target("avx2,fma")))
 static void bf16_block_avx2(const float *a, long lda, const unsigned short *w, long ldw, long rows, long n, long k,
@@ -627,7 +617,7 @@ static void bf16_block_avx2(const float *a, long lda, const unsigned short *w, l
         }
         for (int q = 0; q < 4; q++)
             for (long r = 0; r < rows; r++) {
-                float v = hsum256(s[q][r]);
+                float v = hsum8(s[q][r]);
                 for (long t = kk; t < k; t++) v += a[r * lda + t] * bf16_to_float(w[(j + q) * ldw + t]);
                 store_result(c + r * ldc + j + q, v, acc);
             }

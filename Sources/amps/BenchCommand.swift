@@ -128,8 +128,8 @@ struct BenchCommand: ParsableCommand {
                 if let torchCommand, only.isEmpty || only.contains(where: { $0 != "large" }) {
                     let out = torchDir + "/torch-round-\(r).json"
                     try runTorchCommand(torchCommand, arguments: quick ? ["--quick"] : [], out: out)
-                    torchRounds.append(try readTorch(out))
                     torchInfo = try JSONObject.load(out).raw
+                    torchRounds.append(torchSeconds(torchInfo))
                 }
                 swiftRounds.append(try defaultRound())
                 if rounds > 1 { print("round \(r) of \(rounds) done") }
@@ -264,9 +264,11 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// tools/bench_torch.py's JSON: {"workloads": {name: {"seconds": s}}} or {name: s}.
-    func readTorch(_ path: String) throws -> [String: Double] {
-        let j = try JSONObject.load(path)
-        let src = (j.raw["workloads"] as? [String: Any]) ?? j.raw
+    func readTorch(_ path: String) throws -> [String: Double] { torchSeconds(try JSONObject.load(path).raw) }
+
+    /// The seconds of each workload in a loaded tools/bench_torch.py object.
+    func torchSeconds(_ raw: [String: Any]) -> [String: Double] {
+        let src = (raw["workloads"] as? [String: Any]) ?? raw
         var out: [String: Double] = [:]
         for (k, v) in src {
             if let n = v as? NSNumber { out[k] = n.doubleValue }
