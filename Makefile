@@ -1,7 +1,9 @@
 # The two commands of the README: `make run` (the inspector on the default model) and
 # `make test` (all tests). Each installs the Debian packages it needs when missing.
 SHELL := /bin/bash
-export OPENBLAS_CORETYPE ?= Haswell
+# The tests and CI cap OpenBLAS (and the engine's kernels) at AVX2, as the project's
+# machines require; running the program is not capped (OpenBLAS picks the CPU's kernels).
+TEST_CORETYPE ?= Haswell
 SWIFT ?= swift
 DEB_PACKAGES := libopenblas-dev libncurses-dev libpng-dev libjpeg62-turbo-dev pkg-config tmux
 BIN := .build/release/amps
@@ -27,6 +29,7 @@ build-release: deps
 run: build-release
 	$(BIN)
 
+test: export OPENBLAS_CORETYPE ?= $(TEST_CORETYPE)
 test: deps
 	$(SWIFT) test -j 2 --disable-swift-testing
 
@@ -57,6 +60,7 @@ artifacts: build-release
 	$(BIN) fit --data samples/data/calib.jsonl -n 16 --alpha 0.5
 
 # The PyTorch reference MCS maps the Swift tests compare with.
+reference: export OPENBLAS_CORETYPE ?= $(TEST_CORETYPE)
 reference: build
 	python3 tools/make_mcs_fixtures.py --amps .build/debug/amps
 

@@ -8,7 +8,8 @@ struct AMPSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "amps",
         abstract: "Inspect and steer the modality preference of multimodal LLMs (AMPS).",
-        subcommands: [InspectCommand.self, ForwardCommand.self, GenerateCommand.self, VectorsCommand.self, DiagnoseCommand.self, FitCommand.self, EvalCommand.self, BenchCommand.self],
+        version: AMPSVersion.description,
+        subcommands: [InspectCommand.self, ForwardCommand.self, GenerateCommand.self, VectorsCommand.self, DiagnoseCommand.self, FitCommand.self, EvalCommand.self, BenchCommand.self, KeysCommand.self],
         defaultSubcommand: InspectCommand.self)
 
     static func main() {
@@ -21,6 +22,14 @@ struct AMPSCommand: ParsableCommand {
             // exec failed: carry on with OpenBLAS's choice
         }
         Self.main(nil)
+    }
+}
+
+/// What `amps --version` prints: the release, and the kernels this build runs on this CPU.
+enum AMPSVersion {
+    static let release = "0.6.0"
+    static var description: String {
+        "amps \(release)\nengine kernels: \(BLAS.kernelInstructionSet); OpenBLAS \(BLAS.coreName) (\(BLAS.configuration))"
     }
 }
 

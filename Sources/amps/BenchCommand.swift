@@ -176,7 +176,7 @@ struct BenchCommand: ParsableCommand {
             var keyInfo: [String: Any] = [:]
             if keys > 0 {
                 let resources = try method.resources(m)
-                let setup = InspectorApp.Setup(model: m, template: template, instances: try InstanceSet.load(path: method.data),
+                let setup = InspectorApp.Setup(model: m, template: template, instances: try method.instances(),
                                                resources: resources, window: window, perturbation: settings, alpha: Double(alpha),
                                                keyMap: InspectorAction.defaultKeyMap, terminalSettings: TerminalSettings())
                 let r = KeyLatencyBenchmark.run(setup, keys: quick ? 50 : keys)

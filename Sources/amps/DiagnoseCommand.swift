@@ -50,6 +50,8 @@ struct DiagnoseCommand: ParsableCommand {
             let pass = m.run(probe.input)
             guard pass.logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): logits contain NaN or infinity") }
             let clean = probe.answer(pass.logits)
+            let scoring = try method.scoring()
+            let cleanScored = try probe.scored(scoring, model: m, steering: nil, firstToken: clean)
             let bar = ProgressBar(label: "MCS")
             var done = 0
             let map = try ModalityContribution.map(model: m, pass: pass, probe: probe, settings: settings) { _ in
@@ -75,7 +77,7 @@ struct DiagnoseCommand: ParsableCommand {
             let window = try method.layerWindow(m)
             var resources: SteeringResources?
             var curve: SensitivityCurve?
-            var steered: [(String, Double, AnswerDistribution)] = []
+            var steered: [SteeredAnswer] = []
             let vpath = method.artifact(method.vectors, "steering_vectors.safetensors", model: m)
             if FileManager.default.fileExists(atPath: vpath) || method.vectors != nil {
                 let r = try method.resources(m)
@@ -91,18 +93,29 @@ struct DiagnoseCommand: ParsableCommand {
                     let st = r.vectors.steering(window: window, scales: [Float(a * f)], lastTokenOnly: method.lastTokenOnly, promptLength: pass.length)
                     let logits = m.logitsWithSteering(pass, steering: st, batch: 1)
                     guard logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): steered logits contain NaN or infinity") }
-                    steered.append((mode.rawValue, a * f, probe.answer(logits)))
+                    let first = probe.answer(logits)
+                    steered.append(SteeredAnswer(mode: mode.rawValue, alpha: a * f, distribution: first,
+                                                 scored: try probe.scored(scoring, model: m, steering: st, firstToken: first)))
                 }
             }
             if json {
-                try writeJSON(DiagnosisJSON.object(instance: inst, probe: probe, clean: clean, map: map, window: window,
-                                                   curve: curve, steered: steered, settings: settings))
+                try writeJSON(DiagnosisJSON.object(instance: inst, probe: probe, clean: clean, cleanScored: cleanScored, scoring: scoring,
+                                                   map: map, window: window, curve: curve, steered: steered, settings: settings))
             } else {
-                print(DiagnosisJSON.text(instance: inst, probe: probe, clean: clean, map: map, window: window, curve: curve,
+                print(DiagnosisJSON.text(instance: inst, probe: probe, clean: clean, cleanScored: cleanScored, map: map, window: window, curve: curve,
                                          steered: steered, settings: settings, hasVectors: resources != nil))
             }
         }
     }
+}
+
+/// One steered answer of `diagnose`: the mode, its effective strength, the answer-position
+/// distribution and the answer as `--answer` scores it.
+struct SteeredAnswer {
+    var mode: String
+    var alpha: Double
+    var distribution: AnswerDistribution
+    var scored: ScoredAnswer
 }
 
 /// Diagnosis output, as JSON and as text.
@@ -111,12 +124,28 @@ enum DiagnosisJSON {
         ["p_vision": a.pVision, "p_text": a.pText, "p_other": a.pOther, "answer": a.argmaxClass.rawValue, "top_token_id": a.topTokenId]
     }
 
-    static func object(instance i: Instance, probe: Probe, clean: AnswerDistribution, map: ContributionMap, window: ClosedRange<Int>,
-                       curve: SensitivityCurve?, steered: [(String, Double, AnswerDistribution)], settings: PerturbationSettings) -> [String: Any] {
+    /// The distribution, with `answer` as scored and the first-token class beside it.
+    static func answer(_ a: AnswerDistribution, scored s: ScoredAnswer) -> [String: Any] {
+        var o = answer(a)
+        o["first_token_answer"] = a.argmaxClass.rawValue
+        o["answer"] = s.answer.rawValue
+        if let t = s.text { o["generated_text"] = t }
+        return o
+    }
+
+    /// How a scored answer reads in the text report.
+    static func said(_ s: ScoredAnswer) -> String {
+        guard let t = s.text else { return s.answer.rawValue }
+        return "\(s.answer.rawValue) (generated \(t.debugDescription))"
+    }
+
+    static func object(instance i: Instance, probe: Probe, clean: AnswerDistribution, cleanScored: ScoredAnswer, scoring: AnswerScoring,
+                       map: ContributionMap, window: ClosedRange<Int>, curve: SensitivityCurve?, steered: [SteeredAnswer],
+                       settings: PerturbationSettings) -> [String: Any] {
         var o: [String: Any] = [
             "instance": i.id, "task": i.task, "kind": i.kind.rawValue, "order": probe.order.rawValue, "instruction": probe.instruction.rawValue,
             "prompt": probe.prompt, "answer_vision": i.answerVision, "answer_text": i.answerText,
-            "unsteered": answer(clean),
+            "unsteered": answer(clean, scored: cleanScored), "answer_scoring": scoring.name,
             "settings": ["samples": settings.samples, "sigma_scale": settings.sigmaScale, "seed": settings.seed,
                          "functional": settings.functional.rawValue, "target": settings.target.rawValue],
             "window": [window.lowerBound, window.upperBound],
@@ -130,17 +159,18 @@ enum DiagnosisJSON {
             o["sensitivity"] = ["alphas": curve.alphas, "points": curve.answers.map(answer),
                                 "alpha_flip": jnum(curve.alphaFlip), "alpha_collapse": jnum(curve.alphaCollapse)]
         }
-        o["steered"] = steered.map { ["mode": $0.0, "alpha": $0.1, "answer": answer($0.2)] as [String: Any] }
+        o["steered"] = steered.map { ["mode": $0.mode, "alpha": $0.alpha, "answer": answer($0.distribution, scored: $0.scored)] as [String: Any] }
         return o
     }
 
-    static func text(instance i: Instance, probe: Probe, clean: AnswerDistribution, map: ContributionMap, window: ClosedRange<Int>,
-                     curve: SensitivityCurve?, steered: [(String, Double, AnswerDistribution)], settings: PerturbationSettings, hasVectors: Bool) -> String {
+    static func text(instance i: Instance, probe: Probe, clean: AnswerDistribution, cleanScored: ScoredAnswer, map: ContributionMap,
+                     window: ClosedRange<Int>, curve: SensitivityCurve?, steered: [SteeredAnswer], settings: PerturbationSettings,
+                     hasVectors: Bool) -> String {
         var s: [String] = []
         s.append("instance \(i.id)  task \(i.task)  \(i.kind.rawValue)  order \(probe.order.rawValue)  instruction \(probe.instruction.rawValue)")
         s.append("question: \(i.question)   vision answer: \(i.answerVision)   text answer: \(i.answerText)")
         s.append("context: \(i.context)")
-        s.append("unsteered: P(vision) \(fmt(clean.pVision))  P(text) \(fmt(clean.pText))  P(other) \(fmt(clean.pOther))  -> \(clean.argmaxClass.rawValue)")
+        s.append("unsteered: P(vision) \(fmt(clean.pVision))  P(text) \(fmt(clean.pText))  P(other) \(fmt(clean.pOther))  -> \(said(cleanScored))")
         s.append("")
         s.append("MCS (functional entropy, \(settings.functional.rawValue), N=\(settings.samples), sigma x\(settings.sigmaScale), noise on \(settings.target.rawValue))")
         s.append("layer   MCS_vision (±se)        MCS_text (±se)          MCR")
@@ -158,8 +188,9 @@ enum DiagnosisJSON {
                 s.append(String(format: "%7.2f   %8.4f  %7.4f  %8.4f  ", a, p.pVision, p.pText, p.pOther) + p.argmaxClass.rawValue)
             }
             s.append("alpha_flip \(fmt(curve.alphaFlip, "%.2f"))   alpha_collapse \(fmt(curve.alphaCollapse, "%.2f"))")
-            for (mode, a, p) in steered {
-                s.append("\(mode.rightPad(8)) alpha \(fmt(a, "%.3f")): P(vision) \(fmt(p.pVision))  P(text) \(fmt(p.pText))  P(other) \(fmt(p.pOther))  -> \(p.argmaxClass.rawValue)")
+            for st in steered {
+                let p = st.distribution
+                s.append("\(st.mode.rightPad(8)) alpha \(fmt(st.alpha, "%.3f")): P(vision) \(fmt(p.pVision))  P(text) \(fmt(p.pText))  P(other) \(fmt(p.pOther))  -> \(said(st.scored))")
             }
         } else if !hasVectors {
             s.append("(no steering vectors: run `amps vectors` for the sensitivity curve)")

@@ -58,6 +58,7 @@ struct EvalCommand: ParsableCommand {
             settings.perturbation = try method.perturbation()
             settings.lastTokenOnly = method.lastTokenOnly
             settings.includeInstructions = !uniformOnly
+            settings.scoring = try method.scoring()
             let bar = ProgressBar(label: "eval")
             let report = try Evaluation.run(model: m, template: try method.template(m), instances: set, resources: resources,
                                             settings: settings, dataName: method.data, progress: bar.update)
@@ -93,7 +94,7 @@ enum EvaluationTable {
     static func render(_ r: EvaluationReport, byTask: Bool) -> String {
         var lines: [String] = []
         lines.append("model \(r.model)   data \(r.data)   conflict probes \(r.conflictProbes)   other probes \(r.nonConflictProbes)")
-        lines.append("window \(r.window.first ?? 0)-\(r.window.last ?? 0)   adaptive alpha \(r.alpha)   N \(r.samples)")
+        lines.append("window \(r.window.first ?? 0)-\(r.window.last ?? 0)   adaptive alpha \(r.alpha)   N \(r.samples)   answers by \(r.answerScoring)")
         lines.append("method".rightPad(18) + "vision%".leftPad(9) + "shift".leftPad(8) + "collapse%".leftPad(11) + "acc(non-conf)%".leftPad(16))
         for m in r.methods {
             lines.append(m.method.rightPad(18) + pct(m.conflict.visionRatio).leftPad(9) + pct(difference(m.conflict.visionRatio, r.baseline)).leftPad(8)

@@ -6,8 +6,23 @@ import Foundation
 
 /// Options shared by the method commands (vectors, diagnose, fit, eval, inspect).
 struct MethodOptions: ParsableArguments {
-    @Option(name: .long, help: "Instances (MC²-format JSON Lines).")
+    @Option(name: .long, help: "Instances: JSON Lines, or a JSON array such as MC²'s evaluate_final.json.")
     var data: String = DefaultPaths.data
+
+    @Option(name: .long, help: "Folder of the images of instances without an 'image' field: <image_id>[.jpg|.jpeg|.png], COCO's train2014/ and val2014/ (default: the data file's folder).")
+    var images: String?
+
+    @Flag(name: .customLong("skip-missing-images"), help: "Leave out instances whose image is not found (counted on stderr) instead of stopping.")
+    var skipMissingImages = false
+
+    @Option(name: .long, help: "Keep only these tasks (comma-separated, e.g. color,counting).")
+    var tasks: String?
+
+    @Option(name: .long, help: "How an answer is read: first-token (the argmax at the answer position) or generate (greedy text, its first option letter, as MC² scores).")
+    var answer: String = "first-token"
+
+    @Option(name: .customLong("answer-tokens"), help: "Most new tokens generated per answer under --answer generate.")
+    var answerTokens: Int = AnswerScoring.defaultAnswerTokens
 
     @Option(name: .customLong("prompt-file"), help: "Prompt template: a file, or a shipped one by name (llava-1.5, qwen2-chat; default: prompt.json in the model folder).")
     var promptFile: String?
@@ -82,7 +97,23 @@ struct MethodOptions: ParsableArguments {
         try PromptTemplate.load(modelFolder: model.folder, override: try promptFile.map(DefaultPaths.promptFile))
     }
 
-    func instances() throws -> InstanceSet { try InstanceSet.load(path: data) }
+    func instances() throws -> InstanceSet {
+        if let images {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: images, isDirectory: &isDir), isDir.boolValue else {
+                throw AMPSError.file(images, "--images: folder not found")
+            }
+        }
+        let wanted = tasks.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        let set = try InstanceSet.load(path: data, options: InstanceLoadOptions(imagesFolder: images, skipMissingImages: skipMissingImages,
+                                                                               tasks: wanted))
+        if set.skippedMissingImages > 0 {
+            FileHandle.standardError.write(Data("amps: left out \(set.skippedMissingImages) instance\(set.skippedMissingImages == 1 ? "" : "s") of \(data) without an image (--skip-missing-images); \(set.instances.count) remain\n".utf8))
+        }
+        return set
+    }
+
+    func scoring() throws -> AnswerScoring { try AnswerScoring(name: answer, maxTokens: answerTokens) }
 
     func steeringVectors(_ model: LlavaModel) throws -> SteeringVectorSet {
         let path = artifact(vectors, "steering_vectors.safetensors", model: model)

@@ -91,4 +91,18 @@ final class UsageDocumentationTests: XCTestCase {
             XCTAssertTrue(text.contains(action.helpText), "docs/USAGE.md lacks the help text of \(action.name)")
         }
     }
+
+    /// The key table in USAGE.md is the generated one, whole: one section per help-overlay
+    /// section, every key by its own label (`]`, not a type name).
+    func testUsageKeyTableIsTheGeneratedOne() throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: repo.appendingPathComponent("docs/USAGE.md"), encoding: .utf8)
+        let table = InspectorAction.defaultKeyMap.markdownTable()
+        XCTAssertTrue(text.contains(table), "docs/USAGE.md's key table differs from `amps keys`; regenerate it")
+        XCTAssertTrue(table.contains("| `]` | `layer-next` | Next layer |"), table)
+        let sections = table.split(separator: "\n").filter { $0.hasPrefix("### ") }
+        XCTAssertEqual(sections.count, Set(sections).count, "a section appears twice: \(sections)")
+        XCTAssertEqual(sections.map { String($0.dropFirst(4)) },
+                       InspectorAction.defaultKeyMap.helpSections().map(\.title))
+    }
 }

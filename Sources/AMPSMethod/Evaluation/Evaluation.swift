@@ -12,6 +12,7 @@ public struct EvaluationSettings: Sendable {
     public var lastTokenOnly = false
     public var orders: [OptionOrder] = OptionOrder.allCases
     public var includeInstructions = true
+    public var scoring = AnswerScoring.firstToken
 
     public init(uniformAlphas: [Double], alpha: Double, window: ClosedRange<Int>) {
         self.uniformAlphas = uniformAlphas; self.alpha = alpha; self.window = window
@@ -38,6 +39,8 @@ public struct ProbeRecord: Sendable, Codable {
     public var alphaFlip: Double?
     public var alphaCollapse: Double?
     public var unsteered: String
+    /// The unsteered generated answer, under `--answer generate`.
+    public var unsteeredText: String?
 }
 
 public struct EvaluationReport: Sendable, Codable {
@@ -48,6 +51,7 @@ public struct EvaluationReport: Sendable, Codable {
     public var window: [Int]
     public var alpha: Double
     public var samples: Int
+    public var answerScoring: String
     public var methods: [MethodResult]
     public var probes: [ProbeRecord]
 
@@ -111,7 +115,7 @@ public enum Evaluation {
         }
         return EvaluationReport(model: model.name, data: dataName, conflictProbes: nConflict, nonConflictProbes: nOther,
                                 window: Array(settings.window), alpha: settings.alpha, samples: settings.perturbation.samples,
-                                methods: order.compactMap { results[$0] }, probes: probes)
+                                answerScoring: settings.scoring.name, methods: order.compactMap { results[$0] }, probes: probes)
     }
 
     /// Every method's answer for one instance asked in one option order.
@@ -123,18 +127,24 @@ public enum Evaluation {
         let probe = try Probe(model: model, template: template, instance: inst, order: o, instruction: .none)
         let pass = model.run(probe.input)
         guard pass.logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): logits contain NaN or infinity") }
-        let base = probe.answer(pass.logits).argmaxClass
-        record("none", alpha: nil, base)
+        func steering(_ scale: Double) -> Steering {
+            resources.vectors.steering(window: settings.window, scales: [Float(scale)], lastTokenOnly: settings.lastTokenOnly,
+                                       promptLength: pass.length)
+        }
+        let base = try probe.scored(settings.scoring, model: model, steering: nil, firstToken: probe.answer(pass.logits))
+        record("none", alpha: nil, base.answer)
         if settings.includeInstructions {
             for ins in [Instruction.vision, .text] {
                 let p = try Probe(model: model, template: template, instance: inst, order: o, instruction: ins)
-                record("instruction:\(ins.rawValue)", alpha: nil, p.answer(model.lastLogits(p.input)).argmaxClass)
+                let first = p.answer(model.lastLogits(p.input))
+                record("instruction:\(ins.rawValue)", alpha: nil, try p.scored(settings.scoring, model: model, steering: nil, firstToken: first).answer)
             }
         }
         let curve = try SensitivityCurve.compute(model: model, pass: pass, probe: probe, vectors: resources.vectors,
                                                  window: settings.window, alphas: uniformGrid, lastTokenOnly: settings.lastTokenOnly)
         for (a, ans) in zip(curve.alphas, curve.answers) where a != 0 || settings.uniformAlphas.contains(0) {
-            record(String(format: "uniform@%g", a), alpha: a, ans.argmaxClass)
+            record(String(format: "uniform@%g", a), alpha: a,
+                   try probe.scored(settings.scoring, model: model, steering: steering(a), firstToken: ans).answer)
         }
         var mcr: Double?? = nil
         var adaptive: [(String, Double)] = []
@@ -153,15 +163,18 @@ public enum Evaluation {
             let st = resources.vectors.steering(window: settings.window, scales: scales, lastTokenOnly: settings.lastTokenOnly, promptLength: pass.length)
             let logits = model.logitsWithSteering(pass, steering: st, batch: scales.count)
             guard logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): steered logits contain NaN or infinity") }
-            for (i, (name, _)) in adaptive.enumerated() {
-                record(String(format: "%@@%g", name, settings.alpha), alpha: settings.alpha, probe.answer(logits, row: i).argmaxClass)
+            for (i, (name, factor)) in adaptive.enumerated() {
+                let scored = try probe.scored(settings.scoring, model: model, steering: steering(settings.alpha * factor),
+                                              firstToken: probe.answer(logits, row: i))
+                record(String(format: "%@@%g", name, settings.alpha), alpha: settings.alpha, scored.answer)
             }
         }
         if inst.isConflict {
             out.record = ProbeRecord(instance: inst.id, task: inst.task, order: o.rawValue, mcr: mcr ?? nil,
                                      ampsFactor: adaptive.first { $0.0 == "amps" }?.1,
                                      learnedFactor: adaptive.first { $0.0 == "learned" }?.1,
-                                     alphaFlip: curve.alphaFlip, alphaCollapse: curve.alphaCollapse, unsteered: base.rawValue)
+                                     alphaFlip: curve.alphaFlip, alphaCollapse: curve.alphaCollapse, unsteered: base.answer.rawValue,
+                                     unsteeredText: base.text)
         }
         return out
     }

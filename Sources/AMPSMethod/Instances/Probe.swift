@@ -35,6 +35,8 @@ public struct Probe: @unchecked Sendable {
     public let input: ModelInput
     public let answerA: Int
     public let answerB: Int
+    /// The option letters as a generated answer spells them (`answer_options`, trimmed).
+    public let answerLetters: [String]
     public let textPositions: [Int]
 
     public var visionPositions: [Int] { input.imagePositions }
@@ -49,9 +51,15 @@ public struct Probe: @unchecked Sendable {
     public init(model: LlavaModel, template: PromptTemplate, instance: Instance, order: OptionOrder,
                 instruction: Instruction, textSpan: TextSpan = .context) throws {
         self.instance = instance; self.order = order; self.instruction = instruction
+        let marker = model.processor.imageToken
+        for (field, text) in [("question", instance.question), ("context", instance.context), ("answer_vision", instance.answerVision),
+                              ("answer_text", instance.answerText), ("meta.distractor", instance.distractor ?? "")] where text.contains(marker) {
+            throw AMPSError.invalidInput("\(instance.source): field '\(field)' contains the model's image marker '\(marker)'")
+        }
         prompt = template.render(instance, order: order, instruction: instruction)
         input = try model.prepare(prompt: prompt, imagePath: instance.imagePath)
         (answerA, answerB) = try template.answerTokenIds(model.tokenizer)
+        answerLetters = template.answerOptions.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         switch textSpan {
         case .allText:
             let img = Set(input.imagePositions)
@@ -59,14 +67,14 @@ public struct Probe: @unchecked Sendable {
         case .context:
             // Locate the context span by tokenizing the prompt up to and through it.
             guard let r = prompt.range(of: instance.context) else {
-                throw AMPSError.invalidInput("instance \(instance.id): the context does not appear in the rendered prompt")
+                throw AMPSError.invalidInput("\(instance.source): the context does not appear in the rendered prompt")
             }
             let before = try model.encodeFragment(String(prompt[..<r.lowerBound])).count
             let through = try model.encodeFragment(String(prompt[..<r.upperBound])).count
             let offset = model.tokenizer.specialPrefixCount
             textPositions = Array((before + offset)..<(through + offset))
             guard !textPositions.isEmpty else {
-                throw AMPSError.invalidInput("instance \(instance.id): the context has no tokens")
+                throw AMPSError.invalidInput("\(instance.source): the context has no tokens")
             }
         }
     }

@@ -31,7 +31,7 @@ public struct PromptTemplate: Sendable {
         let opts = try j.array("answer_options").compactMap { $0 as? String }
         guard opts.count == 2 else { throw AMPSError.file(path, "'answer_options' must list two answer letters") }
         answerOptions = opts
-        for key in ["{context}", "{question}", "{option_a}", "{option_b}", "{instruction}"] where !template.contains(key) {
+        for key in Self.placeholders where !template.contains(key) {
             throw AMPSError.file(path, "template lacks the placeholder \(key)")
         }
     }
@@ -41,15 +41,29 @@ public struct PromptTemplate: Sendable {
         try PromptTemplate(path: override ?? modelFolder + "/prompt.json")
     }
 
+    public static let placeholders = ["{context}", "{instruction}", "{question}", "{option_a}", "{option_b}"]
+
+    /// The prompt for one instance. One pass over the template: the instance's own text is
+    /// inserted as it is, so a `{option_b}` inside a question stays literal text.
     public func render(_ i: Instance, order: OptionOrder, instruction: Instruction) -> String {
         let o = i.options
         let (a, b) = order == .visionFirst ? (o.vision, o.other) : (o.other, o.vision)
-        return template
-            .replacingOccurrences(of: "{context}", with: i.context)
-            .replacingOccurrences(of: "{instruction}", with: instructions[instruction] ?? "")
-            .replacingOccurrences(of: "{question}", with: i.question)
-            .replacingOccurrences(of: "{option_a}", with: a)
-            .replacingOccurrences(of: "{option_b}", with: b)
+        let values = ["{context}": i.context, "{instruction}": instructions[instruction] ?? "", "{question}": i.question,
+                      "{option_a}": a, "{option_b}": b]
+        var out = ""
+        var rest = template[...]
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            let tail = rest[open...]
+            if let key = Self.placeholders.first(where: { tail.hasPrefix($0) }) {
+                out += values[key]!
+                rest = tail.dropFirst(key.count)
+            } else {
+                out += "{"
+                rest = tail.dropFirst()
+            }
+        }
+        return out + rest
     }
 
     /// Token ids of the two answer letters; each must be one token.
