@@ -130,6 +130,7 @@ enum DiagnosisJSON {
         o["first_token_answer"] = a.argmaxClass.rawValue
         o["answer"] = s.answer.rawValue
         if let t = s.text { o["generated_text"] = t }
+        if let ids = s.ids { o["generated_ids"] = ids }
         return o
     }
 

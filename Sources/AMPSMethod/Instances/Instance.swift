@@ -6,7 +6,11 @@ import Foundation
 /// and the answer each modality supports.
 public struct Instance: Sendable, Identifiable {
     public enum Kind: String, Sendable { case conflict, consistent, imageOnly = "image_only", textOnly = "text_only" }
-    public var id: String            // image_id as text
+    /// The instance's name: its image_id as text, or `image_id:task` where one image
+    /// serves several tasks of a file.
+    public var id: String
+    /// The image_id as the file spells it (what the image is looked up by).
+    public var imageId: String
     public var imagePath: String     // resolved path
     public var task: String
     public var question: String
@@ -31,6 +35,7 @@ public struct Instance: Sendable, Identifiable {
         self.answerText = answerText; self.context = context; self.split = split; self.kind = kind; self.tags = tags
         self.distractor = distractor
         self.source = source.isEmpty ? "instance \(id)" : source
+        imageId = id
     }
 
     /// The two options: the vision answer, and the text answer — or, when image and text

@@ -48,8 +48,8 @@ public struct InstanceSet: Sendable {
                 guard ImageLocator.isFile(p) else { missing.append((r, [p])); continue }
                 r.instance.imagePath = p
             } else {
-                guard let p = locator.locate(imageId: r.instance.id) else {
-                    missing.append((r, locator.candidates(imageId: r.instance.id))); continue
+                guard let p = locator.locate(imageId: r.instance.imageId) else {
+                    missing.append((r, locator.candidates(imageId: r.instance.imageId))); continue
                 }
                 r.instance.imagePath = p
             }
@@ -57,7 +57,7 @@ public struct InstanceSet: Sendable {
         }
         if let (first, tried) = missing.first, !options.skipMissingImages {
             let n = missing.count
-            throw AMPSError.invalidInput("\(path): \(n) instance\(n == 1 ? " has" : "s have") no image; the first, image_id \(first.instance.id) (\(first.instance.source)), was looked for at \(tried.joined(separator: ", ")) (--images DIR names the image folder; --skip-missing-images leaves such instances out)")
+            throw AMPSError.invalidInput("\(path): \(n) instance\(n == 1 ? " has" : "s have") no image; the first, image_id \(first.instance.imageId) (\(first.instance.source)), was looked for at \(tried.joined(separator: ", ")) (--images DIR names the image folder; --skip-missing-images leaves such instances out)")
         }
         guard !out.isEmpty else {
             throw AMPSError.file(path, missing.isEmpty ? "holds no instances" : "none of its \(missing.count) instances has an image (--images DIR names the image folder)")
@@ -111,9 +111,10 @@ public struct InstanceSet: Sendable {
 
     static func parseLines(_ text: String, path: String) throws -> [InstanceRecord] {
         var out: [InstanceRecord] = []
-        // Split on \n only; a trailing \r (CRLF files) is whitespace to the trim below.
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Split on the scalar \n only (Swift's Character "\r\n" is not "\n"); a trailing \r
+        // (CRLF files) is whitespace to the trim below. Other line breaks may sit in strings.
+        for (n, line) in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = String(String.UnicodeScalarView(line)).trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { continue }
             let location = "\(path):\(n + 1)"
             let value: Any

@@ -38,8 +38,10 @@ public struct ScoredAnswer: Sendable, Equatable {
     public var answer: AnswerClass
     /// The generated continuation (decoded, special tokens dropped); nil under first-token.
     public var text: String?
+    /// The generated token ids; nil under first-token.
+    public var ids: [Int]?
 
-    public init(answer: AnswerClass, text: String? = nil) { self.answer = answer; self.text = text }
+    public init(answer: AnswerClass, text: String? = nil, ids: [Int]? = nil) { self.answer = answer; self.text = text; self.ids = ids }
 }
 
 extension Probe {
@@ -53,7 +55,7 @@ extension Probe {
         case let .generate(maxTokens):
             let ids = model.generate(input, maxNewTokens: maxTokens, steering: steering)
             let text = model.tokenizer.decode(ids, skipSpecialTokens: true)
-            return ScoredAnswer(answer: answerClass(ofGenerated: text), text: text)
+            return ScoredAnswer(answer: answerClass(ofGenerated: text), text: text, ids: ids)
         }
     }
 
