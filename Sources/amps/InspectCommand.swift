@@ -50,7 +50,7 @@ struct InspectCommand: ParsableCommand {
             guard a.isFinite else { throw AMPSError.invalidInput("--alpha must be finite") }
             return InspectorApp.Setup(model: m, template: template, instances: set, resources: resources, window: window,
                                       perturbation: try method.perturbation(), alpha: a, keyMap: config.keyMap,
-                                      terminalSettings: config.settings)
+                                      terminalSettings: config.settings, scoring: try method.scoring())
         }
         let status: Int32
         do {

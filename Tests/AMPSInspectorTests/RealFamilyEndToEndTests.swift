@@ -20,36 +20,9 @@ final class RealFamilyEndToEndTests: XCTestCase {
         try everyCommand("e2e_interleave_qwen", logitTolerance: 1e-4)
     }
 
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-        var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any] }
-    }
+    typealias Run = AmpsRun
 
-    /// Runs the binary from the repository root with output to files (no pipe can fill up).
-    func amps(_ args: [String], timeout: TimeInterval = 300) throws -> Run {
-        guard let bin = InspectorEndToEndTests.binary else { throw E2EError(message: "amps binary not found (build it first)") }
-        let dir = FileManager.default.temporaryDirectory
-        let out = dir.appendingPathComponent("amps-rf-\(UUID().uuidString).out")
-        let err = dir.appendingPathComponent("amps-rf-\(UUID().uuidString).err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: err) }
-        let p = Process()
-        p.executableURL = bin
-        p.currentDirectoryURL = Self.repo
-        p.arguments = args
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = try FileHandle(forWritingTo: out)
-        p.standardError = try FileHandle(forWritingTo: err)
-        try p.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if p.isRunning { p.terminate(); throw E2EError(message: "amps \(args.first ?? "") did not finish in \(Int(timeout)) s") }
-        return Run(status: p.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                   stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
-    }
+    func amps(_ args: [String], timeout: TimeInterval = 300) throws -> Run { try AmpsRun.run(args, timeout: timeout) }
 
     func succeeded(_ r: Run, _ what: String, file: StaticString = #filePath, line: UInt = #line) -> Bool {
         XCTAssertEqual(r.status, 0, "\(what) failed: \(r.stderr)", file: file, line: line)

@@ -14,7 +14,9 @@ struct TmuxSession {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).txt")
         defer { try? FileManager.default.removeItem(at: url) }
         func quote(_ a: String) -> String { "'" + a.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        let line = (["tmux"] + args).map(quote).joined(separator: " ") + " > \(quote(url.path)) 2>&1 < /dev/null"
+        // A server of its own (-L): sessions of other test runs on the machine cannot collide
+        // with this one, and nobody else's `kill-server` takes it down.
+        let line = (["tmux", "-L", name] + args).map(quote).joined(separator: " ") + " > \(quote(url.path)) 2>&1 < /dev/null"
         let status = system(line)
         guard status != -1 else { throw E2EError(message: "cannot run tmux") }
         return (try? String(contentsOf: url, encoding: .utf8)) ?? ""
@@ -26,7 +28,7 @@ struct TmuxSession {
         try run(["new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), command])
     }
 
-    func kill() { _ = try? run(["kill-session", "-t", name]) }
+    func kill() { _ = try? run(["kill-server"]) }
 
     func screen() throws -> String { try run(["capture-pane", "-p", "-t", name]) }
 

@@ -18,24 +18,26 @@ public enum InspectorApp {
         public var alpha: Double
         public var keyMap: KeyMap<InspectorAction>
         public var terminalSettings: TerminalSettings
+        public var scoring: AnswerScoring
 
         public init(model: LlavaModel, template: PromptTemplate, instances: InstanceSet, resources: SteeringResources?,
                     window: ClosedRange<Int>, perturbation: PerturbationSettings, alpha: Double,
-                    keyMap: KeyMap<InspectorAction>, terminalSettings: TerminalSettings) {
+                    keyMap: KeyMap<InspectorAction>, terminalSettings: TerminalSettings, scoring: AnswerScoring = .firstToken) {
             self.model = model; self.template = template; self.instances = instances; self.resources = resources
             self.window = window; self.perturbation = perturbation; self.alpha = alpha
-            self.keyMap = keyMap; self.terminalSettings = terminalSettings
+            self.keyMap = keyMap; self.terminalSettings = terminalSettings; self.scoring = scoring
         }
     }
 
-    /// Decodes each instance's image for the terminal (a failure leaves that image out).
+    /// The instances with their images, decoded when first shown (an MC² split names 2,000
+    /// COCO photos: decoding them all up front would take seconds and gigabytes).
     public static func summaries(_ set: InstanceSet) -> [InstanceSummary] {
-        set.instances.map { inst in
-            let img = (try? AMPSModel.RGBImage.load(path: inst.imagePath)).flatMap {
+        let thumbnails = ThumbnailCache { path in
+            (try? AMPSModel.RGBImage.load(path: path)).flatMap {
                 AMPSTerminal.RGBImage(width: $0.width, height: $0.height, pixels: $0.pixels)
             }
-            return InstanceSummary(instance: inst, image: img)
         }
+        return set.instances.map { InstanceSummary(instance: $0, thumbnails: thumbnails) }
     }
 
     public static func initialState(_ setup: Setup) -> InspectorState {
@@ -53,7 +55,7 @@ public enum InspectorApp {
         let terminal = try NcursesTerminal(settings: setup.terminalSettings, environment: ProcessEnvironment.current())
         defer { terminal.shutdown() }
         let worker = EngineWorker(model: setup.model, template: setup.template, instances: setup.instances.instances,
-                                  resources: setup.resources)
+                                  resources: setup.resources, scoring: setup.scoring)
         worker.start()
         defer { worker.stop() }
         var state = initialState(setup)

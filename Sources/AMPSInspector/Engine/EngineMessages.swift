@@ -50,9 +50,14 @@ public struct SteeredAnswers: Sendable, Equatable {
     public var effectiveAlpha: Double
     public var factor: Double
     public var windowRatio: Double?
+    /// Under `--answer generate`: the generated answers (they arrive after the rest).
+    public var unsteeredGenerated: ScoredAnswer?
+    public var steeredGenerated: ScoredAnswer?
 
-    public init(unsteered: AnswerDistribution, steered: AnswerDistribution?, effectiveAlpha: Double, factor: Double, windowRatio: Double?) {
+    public init(unsteered: AnswerDistribution, steered: AnswerDistribution?, effectiveAlpha: Double, factor: Double, windowRatio: Double?,
+                unsteeredGenerated: ScoredAnswer? = nil, steeredGenerated: ScoredAnswer? = nil) {
         self.unsteered = unsteered; self.steered = steered; self.effectiveAlpha = effectiveAlpha; self.factor = factor; self.windowRatio = windowRatio
+        self.unsteeredGenerated = unsteeredGenerated; self.steeredGenerated = steeredGenerated
     }
 }
 

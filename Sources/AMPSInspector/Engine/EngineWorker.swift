@@ -11,6 +11,9 @@ public final class EngineWorker: @unchecked Sendable {
     public let template: PromptTemplate
     public let instances: [Instance]
     public let resources: SteeringResources?
+    /// How answers are read (`--answer`): under `generate` the answers and the list's
+    /// column come from generated text.
+    public let scoring: AnswerScoring
     /// Monte Carlo samples for the list's background MCR (kept small so the list fills fast).
     public var listSamples = 8
 
@@ -29,8 +32,10 @@ public final class EngineWorker: @unchecked Sendable {
     private var listSignature = 0
     private var listNext = 0
 
-    public init(model: LlavaModel, template: PromptTemplate, instances: [Instance], resources: SteeringResources?) {
+    public init(model: LlavaModel, template: PromptTemplate, instances: [Instance], resources: SteeringResources?,
+                scoring: AnswerScoring = .firstToken) {
         self.model = model; self.template = template; self.instances = instances; self.resources = resources
+        self.scoring = scoring
     }
 
     /// Starts the thread. `wake` is called (on the worker thread) after each new event.
@@ -150,20 +155,33 @@ public final class EngineWorker: @unchecked Sendable {
             }
             var steeredPass = pass
             var steered: AnswerDistribution?
+            var steering: Steering?
             if let res = resources, r.steering.mode != .none {
                 factor = try AdaptiveSteering.factor(mode: r.steering.mode, model: model, pass: pass, probe: probe, window: r.steering.window,
                                                      resources: res, settings: r.perturbation, mcr: r.steering.mode == .amps ? .some(ratio) : nil)
                 let st = res.vectors.steering(window: r.steering.window, scales: [Float(r.steering.alpha * factor)],
                                               lastTokenOnly: r.steering.lastTokenOnly, promptLength: pass.length)
+                steering = st
                 steeredPass = model.run(probe.input, steering: st, resumingFrom: pass)  // layers below the window are the clean pass's
                 guard steeredPass.logits.allFinite else { throw AMPSError.numerical("steered logits contain NaN or infinity") }
                 steered = probe.answer(steeredPass.logits)
             }
-            post(.answers(generation: g, SteeredAnswers(unsteered: unsteered, steered: steered,
-                                                         effectiveAlpha: r.steering.mode == .none ? 0 : r.steering.alpha * factor,
-                                                         factor: factor, windowRatio: ratio)))
+            var answers = SteeredAnswers(unsteered: unsteered, steered: steered,
+                                         effectiveAlpha: r.steering.mode == .none ? 0 : r.steering.alpha * factor,
+                                         factor: factor, windowRatio: ratio)
+            post(.answers(generation: g, answers))
             post(.layer(generation: g, layerDetail(steeredPass, probe: probe, layer: min(r.layer, model.layerCount - 1))))
             if superseded { return }
+            if scoring != .firstToken {
+                post(.busy("generating the answers"))
+                answers.unsteeredGenerated = try probe.scored(scoring, model: model, steering: nil, firstToken: unsteered)
+                if let steering, let steered {
+                    if superseded { return }
+                    answers.steeredGenerated = try probe.scored(scoring, model: model, steering: steering, firstToken: steered)
+                }
+                post(.answers(generation: g, answers))
+                if superseded { return }
+            }
             if let res = resources {
                 post(.busy("sensitivity curve"))
                 let ck = key(r) + "/\(r.steering.window)/\(r.alphaGrid)/\(r.steering.lastTokenOnly)"
@@ -228,6 +246,7 @@ public final class EngineWorker: @unchecked Sendable {
             let ratio = try AdaptiveSteering.windowRatio(model: model, pass: pass, probe: probe, window: r.steering.window, settings: p).ratio
             var answer = probe.answer(pass.logits)
             var flip: Double?
+            var steering: Steering?
             if let res = resources {
                 if r.steering.mode != .none {
                     let f = try AdaptiveSteering.factor(mode: r.steering.mode, model: model, pass: pass, probe: probe, window: r.steering.window,
@@ -235,11 +254,13 @@ public final class EngineWorker: @unchecked Sendable {
                     let st = res.vectors.steering(window: r.steering.window, scales: [Float(r.steering.alpha * f)],
                                                   lastTokenOnly: r.steering.lastTokenOnly, promptLength: pass.length)
                     answer = probe.answer(model.logitsWithSteering(pass, steering: st, batch: 1))
+                    steering = st
                 }
                 flip = try SensitivityCurve.compute(model: model, pass: pass, probe: probe, vectors: res.vectors, window: r.steering.window,
                                                     alphas: r.alphaGrid, lastTokenOnly: r.steering.lastTokenOnly).alphaFlip
             }
-            post(.listRow(signature: listSignature, index: i, ListStats(answer: answer.argmaxClass, pVision: answer.pVision,
+            let said = try probe.scored(scoring, model: model, steering: steering, firstToken: answer).answer
+            post(.listRow(signature: listSignature, index: i, ListStats(answer: said, pVision: answer.pVision,
                                                                         windowRatio: ratio, alphaFlip: flip)))
         } catch {
             // A bad instance is reported once, then skipped.

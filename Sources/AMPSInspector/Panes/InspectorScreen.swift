@@ -14,7 +14,7 @@ public enum InspectorScreen {
         InstanceListPane.draw(&state, into: &frame, area: layout.list, context: context)
         for (pane, rect) in layout.panes {
             switch pane {
-            case .instance: InstancePane.draw(state, into: &frame, area: rect, context: context)
+            case .instance: InstancePane.draw(&state, into: &frame, area: rect, context: context)
             case .map: EntropyMapPane.draw(state, into: &frame, area: rect, context: context)
             case .sensitivity: SensitivityPane.draw(state, into: &frame, area: rect, context: context)
             case .layer: LayerPane.draw(state, into: &frame, area: rect, context: context)

@@ -2,10 +2,14 @@ import AMPSMethod
 import AMPSTerminal
 
 /// The current instance: its image in half-blocks, the question, the two options, the
-/// context, and the answer distribution under the current steering next to the
-/// unsteered one.
+/// context (wrapped, scrolled with ↑/↓ while the pane has the focus), and the answer
+/// distribution under the current steering next to the unsteered one.
 struct InstancePane {
-    static func draw(_ s: InspectorState, into frame: inout Frame, area: Rect, context: RenderContext) {
+    static let answersHeight = 4
+    /// Context rows kept visible under the image however tall the image could be.
+    static let minimumContextRows = 3
+
+    static func draw(_ s: inout InspectorState, into frame: inout Frame, area: Rect, context: RenderContext) {
         let theme = context.theme
         guard let sel = s.selected else {
             frame.render(Box(title: "2 Instance", isFocused: s.focus == .instance), in: area, context: context)
@@ -13,18 +17,22 @@ struct InstancePane {
             return
         }
         let inst = sel.instance
-        frame.render(Box(title: "2 Instance \(inst.id) · \(inst.task) · \(inst.kind.rawValue)", isFocused: s.focus == .instance),
-                     in: area, context: context)
         let inner = Box.contentArea(of: area)
-        // Image: at most 32 columns, a third of the width, half-blocks (2 pixels a cell).
-        let imgW = max(8, min(32, inner.width / 3))
-        let imgH = min(inner.height - 6, (imgW + 1) / 2)
-        var textX = 0
-        if let image = sel.image, imgH >= 4 {
-            frame.render(HalfBlockImage(image: image), in: Rect(x: inner.x, y: inner.y, width: imgW, height: imgH), context: context)
-            textX = imgW + 1
+        // Image: as large as the pane allows with its aspect kept — up to 2/5 of the width
+        // (64 columns) and the rows above the answers and a few context lines; half-blocks
+        // show 2 pixels a cell.
+        let maxW = max(8, min(64, inner.width * 2 / 5)), maxH = inner.height - answersHeight - minimumContextRows
+        var imgW = 0, imgH = 0
+        if let image = sel.image, maxH >= 4 {
+            let widget = HalfBlockImage(image: image)
+            let px = widget.scaledPixelSize(in: Rect(x: 0, y: 0, width: maxW, height: maxH))
+            imgW = px.width
+            imgH = (px.height + 1) / 2
+            frame.render(widget, in: Rect(x: inner.x, y: inner.y, width: imgW, height: imgH), context: context)
         }
-        let side = Rect(x: inner.x + textX, y: inner.y, width: max(0, inner.width - textX), height: imgH)
+        let textX = imgW > 0 ? imgW + 1 : 0
+        let side = Rect(x: inner.x + textX, y: inner.y, width: max(0, inner.width - textX),
+                        height: max(imgH, inner.height - answersHeight - 1))
         let (a, b) = s.order == .visionFirst ? (inst.options.vision, inst.options.other) : (inst.options.other, inst.options.vision)
         let (aTag, bTag) = s.order == .visionFirst ? ("image", inst.isConflict ? "text" : "wrong") : (inst.isConflict ? "text" : "wrong", "image")
         var lines: [(String, Style)] = [
@@ -40,31 +48,51 @@ struct InstancePane {
         for (text, style) in lines {
             for w in TextWrapping.wrap(text, width: max(1, side.width)) { row = frame.line(w, in: side, row: row, style: style) }
         }
-        // Context, wrapped under the image.
-        let ctxTop = max(imgH, row) + 0
-        let answersHeight = 4
+        // Context, wrapped under the image and scrolled by whole lines.
+        let ctxTop = max(imgH, row)
         let ctxArea = Rect(x: inner.x, y: inner.y + ctxTop, width: inner.width, height: max(0, inner.height - ctxTop - answersHeight))
-        frame.render(Paragraph("Text context: " + inst.context, style: theme.text), in: ctxArea, context: context)
+        let paragraph = Paragraph("Text context: " + inst.context, style: theme.text)
+        let total = paragraph.lineCount(width: max(1, ctxArea.width))
+        s.contextScrollLimit = max(0, total - ctxArea.height)
+        let offset = min(s.contextScroll, s.contextScrollLimit)
+        var footer: String?
+        if s.contextScrollLimit > 0 {
+            let last = min(total, offset + ctxArea.height)
+            footer = "context \(offset + 1)-\(last)/\(total)" + (s.focus == .instance ? " ↑↓" : " · 2 then ↑↓")
+        }
+        frame.render(Box(title: "2 Instance \(inst.id) · \(inst.task) · \(inst.kind.rawValue)", footer: footer,
+                         isFocused: s.focus == .instance), in: area, context: context)
+        var scrolled = paragraph
+        scrolled.scrollOffset = offset
+        frame.render(scrolled, in: ctxArea, context: context)
         // Answers: unsteered | steered.
         let ans = Rect(x: inner.x, y: inner.maxY - answersHeight, width: inner.width, height: answersHeight)
         let halves = Layout.split(ans, .horizontal, [.fill, .fill])
-        drawAnswer(s.answers?.unsteered, title: "unsteered", into: &frame, area: halves[0], context: context)
+        drawAnswer(s.answers?.unsteered, generated: s.answers?.unsteeredGenerated, title: "unsteered", into: &frame, area: halves[0],
+                   context: context)
         let steeredTitle: String
         if let a = s.answers, a.steered != nil {
             steeredTitle = "\(s.steering.mode.rawValue) α=" + PaneText.number(a.effectiveAlpha, 2)
         } else {
             steeredTitle = s.steering.mode == .none ? "steering off" : "steered α=" + PaneText.number(s.steering.alpha, 2)
         }
-        drawAnswer(s.steering.mode == .none ? nil : s.answers?.steered, title: steeredTitle, into: &frame, area: halves[1],
-                   context: context, pending: s.steering.mode != .none && s.answers == nil)
+        drawAnswer(s.steering.mode == .none ? nil : s.answers?.steered, generated: s.answers?.steeredGenerated, title: steeredTitle,
+                   into: &frame, area: halves[1], context: context, pending: s.steering.mode != .none && s.answers == nil)
     }
 
-    static func drawAnswer(_ a: AnswerDistribution?, title: String, into frame: inout Frame, area: Rect, context: RenderContext,
-                           pending: Bool = true) {
+    /// One answer: the verdict line — under `--answer generate` the stated letter, its class
+    /// and the generated text — over the bars of P(vision), P(text), P(other).
+    static func drawAnswer(_ a: AnswerDistribution?, generated: ScoredAnswer? = nil, title: String, into frame: inout Frame, area: Rect,
+                           context: RenderContext, pending: Bool = true) {
         let theme = context.theme
         guard area.height >= 1 else { return }
-        let verdict = a.map { " → " + $0.argmaxClass.rawValue } ?? (pending ? " …" : "")
-        frame.line(title + verdict, in: area, row: 0, style: PaneText.answerStyle(a?.argmaxClass, theme, context.colorMode))
+        var verdict = a.map { " → " + $0.argmaxClass.rawValue } ?? (pending ? " …" : "")
+        var cls = a?.argmaxClass
+        if let g = generated, let text = g.text {
+            verdict = " → \(g.letter ?? "–") \(g.answer.rawValue) “\(PaneText.oneLine(text))”"
+            cls = g.answer
+        }
+        frame.line(title + verdict, in: area, row: 0, style: PaneText.answerStyle(cls, theme, context.colorMode))
         guard let a else { return }
         let bars = [Bar("vision", value: a.pVision, color: theme.seriesColors[0]),
                     Bar("text", value: a.pText, color: theme.seriesColors[1 % theme.seriesColors.count]),

@@ -6,8 +6,15 @@ import Foundation
 /// An instance as the inspector shows it (the image already decoded).
 public struct InstanceSummary: Sendable {
     public var instance: Instance
-    public var image: AMPSTerminal.RGBImage?
-    public init(instance: Instance, image: AMPSTerminal.RGBImage?) { self.instance = instance; self.image = image }
+    private var givenImage: AMPSTerminal.RGBImage?
+    private var thumbnails: ThumbnailCache?
+
+    public init(instance: Instance, image: AMPSTerminal.RGBImage?) { self.instance = instance; givenImage = image }
+
+    /// An instance whose image is decoded (and shrunk) when first drawn.
+    public init(instance: Instance, thumbnails: ThumbnailCache) { self.instance = instance; self.thumbnails = thumbnails }
+
+    public var image: AMPSTerminal.RGBImage? { givenImage ?? thumbnails?.thumbnail(for: instance.imagePath) }
 }
 
 /// How the instance list is ordered.
@@ -38,6 +45,10 @@ public struct InspectorState: Sendable {
     public var showHelp = false
     public var helpScroll = 0
     public var showValues = false
+    /// Wrapped context lines scrolled off the top of the instance pane, and how far they
+    /// can go (set as the pane is drawn, for the width it has).
+    public var contextScroll = 0
+    public var contextScrollLimit = 0
 
     public var order = OptionOrder.visionFirst
     public var instruction = Instruction.none
@@ -138,8 +149,13 @@ public struct InspectorState: Sendable {
             let before = selectedIndex
             list.moveSelection(by: delta, count: count)
             guard selectedIndex != before else { return [] }
+            contextScroll = 0
             invalidate()
             return [.request]
+        }
+        func scrollContext(_ delta: Int) -> [InspectorEffect] {
+            contextScroll = max(0, min(contextScrollLimit, contextScroll + delta))
+            return []
         }
         func setLayer(_ l: Int) -> [InspectorEffect] {
             let n = max(0, min(layerCount - 1, l))
@@ -191,12 +207,14 @@ public struct InspectorState: Sendable {
             return []
         case .up:
             if showHelp { helpScroll = max(0, helpScroll - 1); return [] }
+            if focus == .instance { return scrollContext(-1) }
             return layerFocus ? setLayer(layer - 1) : moveSelection(-1)
         case .down:
             if showHelp { helpScroll += 1; return [] }
+            if focus == .instance { return scrollContext(1) }
             return layerFocus ? setLayer(layer + 1) : moveSelection(1)
-        case .pageUp: return moveSelection(-max(1, visibleRows - 1))
-        case .pageDown: return moveSelection(max(1, visibleRows - 1))
+        case .pageUp: return focus == .instance ? scrollContext(-max(1, visibleRows - 1)) : moveSelection(-max(1, visibleRows - 1))
+        case .pageDown: return focus == .instance ? scrollContext(max(1, visibleRows - 1)) : moveSelection(max(1, visibleRows - 1))
         case .top: return moveSelection(-count)
         case .bottom: return moveSelection(count)
         case .filter: filterEditing = true; focus = .list; return []

@@ -40,8 +40,12 @@ public struct ScoredAnswer: Sendable, Equatable {
     public var text: String?
     /// The generated token ids; nil under first-token.
     public var ids: [Int]?
+    /// The option letter the text states, when it states one.
+    public var letter: String?
 
-    public init(answer: AnswerClass, text: String? = nil, ids: [Int]? = nil) { self.answer = answer; self.text = text; self.ids = ids }
+    public init(answer: AnswerClass, text: String? = nil, ids: [Int]? = nil, letter: String? = nil) {
+        self.answer = answer; self.text = text; self.ids = ids; self.letter = letter
+    }
 }
 
 extension Probe {
@@ -55,7 +59,8 @@ extension Probe {
         case let .generate(maxTokens):
             let ids = model.generate(input, maxNewTokens: maxTokens, steering: steering)
             let text = model.tokenizer.decode(ids, skipSpecialTokens: true)
-            return ScoredAnswer(answer: answerClass(ofGenerated: text), text: text, ids: ids)
+            let k = OptionLetterParser.optionIndex(in: text, letters: answerLetters)
+            return ScoredAnswer(answer: answerClass(ofGenerated: text), text: text, ids: ids, letter: k.map { answerLetters[$0] })
         }
     }
 
