@@ -38,6 +38,7 @@ struct DiagnoseCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try checkOptionBounds()
             let m = try model.load()
             let set = try method.instances()
             let inst = try set.instance(id: instance)
@@ -83,7 +84,7 @@ struct DiagnoseCommand: ParsableCommand {
                 curve = try SensitivityCurve.compute(model: m, pass: pass, probe: probe, vectors: r.vectors, window: window,
                                                      alphas: SensitivityCurve.grid(max: alphaMax, steps: alphaSteps), lastTokenOnly: method.lastTokenOnly)
                 let sp = method.artifact(method.scaling, "scaling.json", model: m)
-                let a = try alpha ?? (FileManager.default.fileExists(atPath: sp) ? ScalingFit.loadRule(path: sp).alpha : 2)
+                let a = try alpha ?? (FileManager.default.fileExists(atPath: sp) ? ScalingFit.loadRule(path: sp, layers: m.layerCount).alpha : 2)
                 for mode in [SteeringMode.uniform, .amps, .learned] {
                     if mode == .amps && r.scaling == nil || mode == .learned && r.scaler == nil { continue }
                     let f = try AdaptiveSteering.factor(mode: mode, model: m, pass: pass, probe: probe, window: window, resources: r,

@@ -51,7 +51,7 @@ public struct Probe: @unchecked Sendable {
         self.instance = instance; self.order = order; self.instruction = instruction
         prompt = template.render(instance, order: order, instruction: instruction)
         input = try model.prepare(prompt: prompt, imagePath: instance.imagePath)
-        (answerA, answerB) = try template.answerTokenIds(model.tokenizer)
+        (answerA, answerB) = try template.answerTokenIds(model.tokenizer, vocabularySize: model.vocabSize)
         switch textSpan {
         case .allText:
             let img = Set(input.imagePositions)
