@@ -47,6 +47,7 @@ struct DiagnoseCommand: ParsableCommand {
             guard alphaMax.isFinite, alphaMax > 0, alphaSteps >= 1 else { throw AMPSError.invalidInput("--alpha-max must be positive and finite, --alpha-steps at least 1") }
             if let alpha, !alpha.isFinite { throw AMPSError.invalidInput("--alpha must be finite") }
             let settings = try method.perturbation()
+            let window = try method.layerWindow(m)  // before the map: a bad --window fails at once
             let probe = try Probe(model: m, template: try method.template(m), instance: inst, order: o, instruction: ins, textSpan: try method.span())
             let pass = m.run(probe.input)
             guard pass.logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): logits contain NaN or infinity") }
@@ -73,7 +74,6 @@ struct DiagnoseCommand: ParsableCommand {
                     "answer_ids": "\(probe.answerA),\(probe.answerB)", "order": o.rawValue,
                 ], to: dumpNoise)
             }
-            let window = try method.layerWindow(m)
             var resources: SteeringResources?
             var curve: SensitivityCurve?
             var steered: [(String, Double, AnswerDistribution)] = []
