@@ -59,8 +59,8 @@ final class WorkerPool: @unchecked Sendable {
         return 0
     }
 
-    /// body(i) for i in 0..<n, n <= helpers + 1; returns when all are done. A call from
-    /// inside a job runs inline.
+    /// body(i) for i in 0..<n; returns when all are done. Pieces beyond helpers + 1 run on
+    /// the caller after its own. A call from inside a job runs inline.
     func run(_ n: Int, _ body: (Int) -> Void) {
         guard n > 1, helpers > 0, inJob.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             for i in 0..<n { body(i) }

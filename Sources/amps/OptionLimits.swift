@@ -67,7 +67,9 @@ extension DiagnoseCommand {
     func checkOptionBounds() throws {
         try method.checkOptionBounds()
         try checkAlphaOption(alpha)
-        try OptionLimits.check(alphaMax, Double.leastNonzeroMagnitude...RequestLimits.alphaMagnitude, "--alpha-max")
+        guard alphaMax.isFinite, alphaMax > 0, alphaMax <= RequestLimits.alphaMagnitude else {
+            throw AMPSError.invalidInput("--alpha-max must be a positive finite number at most \(Int(RequestLimits.alphaMagnitude)) (got \(RequestLimits.compact(alphaMax)))")
+        }
         try OptionLimits.check(alphaSteps, OptionLimits.alphaSteps, "--alpha-steps")
     }
 }
