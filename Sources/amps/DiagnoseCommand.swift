@@ -48,6 +48,9 @@ struct DiagnoseCommand: ParsableCommand {
             if let alpha, !alpha.isFinite { throw AMPSError.invalidInput("--alpha must be finite") }
             let settings = try method.perturbation()
             let window = try method.layerWindow(m)  // before the map: a bad --window fails at once
+            // The artifacts too: a bad file is an error at once, not after minutes of Monte Carlo.
+            let vpath = method.artifact(method.vectors, "steering_vectors.safetensors", model: m)
+            let loaded = FileManager.default.fileExists(atPath: vpath) || method.vectors != nil ? try method.resources(m) : nil
             let probe = try Probe(model: m, template: try method.template(m), instance: inst, order: o, instruction: ins, textSpan: try method.span())
             let pass = m.run(probe.input)
             guard pass.logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): logits contain NaN or infinity") }
@@ -77,9 +80,7 @@ struct DiagnoseCommand: ParsableCommand {
             var resources: SteeringResources?
             var curve: SensitivityCurve?
             var steered: [(String, Double, AnswerDistribution)] = []
-            let vpath = method.artifact(method.vectors, "steering_vectors.safetensors", model: m)
-            if FileManager.default.fileExists(atPath: vpath) || method.vectors != nil {
-                let r = try method.resources(m)
+            if let r = loaded {
                 resources = r
                 curve = try SensitivityCurve.compute(model: m, pass: pass, probe: probe, vectors: r.vectors, window: window,
                                                      alphas: SensitivityCurve.grid(max: alphaMax, steps: alphaSteps), lastTokenOnly: method.lastTokenOnly)

@@ -98,6 +98,13 @@ final class OptionLimitTests: XCTestCase {
         assertRefused(r, ["N=100000", "memory", "GB"], "-n 100000 under a 4 GiB cap")
     }
 
+    /// In eval the probes run on every worker at once: the estimate counts one batch each.
+    func testEvalCountsOneBatchPerWorker() throws {
+        let r = try AMPSBinary.runCapped(["eval", "--model", Self.model, "--data", Self.data, "-n", "100000", "--limit", "4", "--threads", "2"],
+                                         addressSpaceKiB: Self.cap, timeout: 120)
+        assertRefused(r, ["N=100000", "on each of 2 workers at once", "memory"], "eval -n 100000 --threads 2 under a 4 GiB cap")
+    }
+
     /// Threads the system refuses: a one-line error, not a spin. Each thread's stack is
     /// 2 GiB here (ulimit -s) under a 3 GiB address space, so at most one helper starts.
     func testThreadsThatCannotBeCreatedAreAnErrorNotAHang() throws {

@@ -13,8 +13,16 @@ extension ModalityContribution {
         let noise = settings.target == .kv ? 2 * n * p * Double(model.decoder.kvDim) * 4 : n * p * Double(model.hiddenSize) * 4
         let batch = model.resumedPassBytes(promptLength: pass.length, fromLayer: layer, firstPosition: positions.min() ?? 0,
                                            batch: settings.samples)
-        try MemoryBudget.check(noise + batch, for: "the Monte Carlo batch of N=\(settings.samples) samples (layer \(layer), \(pass.length) tokens)")
+        let (k, note) = concurrentCopies
+        try MemoryBudget.check(k * (noise + batch), for: "the Monte Carlo batch of N=\(settings.samples) samples (layer \(layer), \(pass.length) tokens\(note))")
     }
+}
+
+/// Inside a parallel region (`amps eval` spreads its probes over the workers) every worker
+/// may hold one such batch at the same time.
+var concurrentCopies: (Double, String) {
+    let k = Parallel.available || Parallel.workers <= 1 ? 1 : Parallel.workers
+    return (Double(k), k > 1 ? ", on each of \(k) workers at once" : "")
 }
 
 extension SensitivityCurve {
@@ -22,6 +30,7 @@ extension SensitivityCurve {
     static func checkMemory(model: LlavaModel, pass: PromptPass, window: ClosedRange<Int>, points: Int) throws {
         let bytes = model.resumedPassBytes(promptLength: pass.length, fromLayer: min(window.lowerBound, model.layerCount),
                                            firstPosition: 0, batch: points)
-        try MemoryBudget.check(bytes, for: "the sensitivity grid of \(points) alphas (\(pass.length) tokens)")
+        let (k, note) = concurrentCopies
+        try MemoryBudget.check(k * bytes, for: "the sensitivity grid of \(points) alphas (\(pass.length) tokens\(note))")
     }
 }
