@@ -61,6 +61,7 @@ public enum MemoryBudget {
     /// 1.5 GB, 320 MB, 12 KB: sizes in a one-line message.
     public static func describe(_ bytes: Double) -> String {
         guard bytes.isFinite else { return "an unbounded amount" }
+        guard bytes < 1e18 else { return String(format: "%.1e bytes", bytes) }
         let units: [(Double, String)] = [(1e15, "PB"), (1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "KB")]
         for (scale, name) in units where bytes >= scale {
             let v = bytes / scale
