@@ -40,14 +40,35 @@ public enum Parallel {
     /// a parallel evaluation) runs sequentially on its worker.
     private static let busy = Atomic<Int>(0)
 
-    /// The helper threads, made on first use and grown when `workers` grows.
+    /// The helper threads, made on first use and grown when `workers` grows. A pool the
+    /// system would not give every thread is kept as it is (its caller takes the pieces of
+    /// the missing helpers): asking again would only pile up more threads.
     private static let pools = Mutex<WorkerPool?>(nil)
-    static func pool(workers: Int) -> WorkerPool {
+    static func pool(workers: Int, start: (@escaping () -> Void) -> Int32 = WorkerPool.startThread) -> WorkerPool {
         pools.withLock { p in
-            if let existing = p, existing.helpers >= workers - 1 { return existing }
-            let made = WorkerPool(helpers: workers - 1)
+            if let existing = p, existing.helpers >= workers - 1 || existing.startFailure != nil { return existing }
+            let made = WorkerPool(helpers: workers - 1, start: start)
+            if let existing = p, existing.helpers >= made.helpers { return existing }
             p = made  // a smaller pool's threads stay parked
             return made
+        }
+    }
+
+    /// Sets `workers` and starts their helper threads now, so that a thread the system
+    /// refuses is an error before any work, never a hang or a silent slowdown.
+    public static func start(workers count: Int) throws {
+        precondition(count >= 1)
+        try start(workers: count, using: WorkerPool.startThread)
+    }
+
+    static func start(workers count: Int, using start: (@escaping () -> Void) -> Int32) throws {
+        workers = count
+        guard count > 1 else { return }
+        let p = pool(workers: count, start: start)
+        if p.helpers < count - 1 {
+            let reason = p.startFailure.map { String(cString: strerror($0)) } ?? "refused"
+            workers = p.helpers + 1
+            throw AMPSError.unsupported("only \(p.helpers + 1) of \(count) engine threads could be started (creating thread \(p.helpers + 2): \(reason))")
         }
     }
 

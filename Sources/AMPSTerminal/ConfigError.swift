@@ -12,8 +12,9 @@ public struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
         self.problem = problem
     }
 
+    /// One line whatever the file holds: its text is escaped and cut (`MessageText`).
     public var description: String {
-        if let line { return "\(path), line \(line): \(problem)" }
-        return "\(path): \(problem)"
+        if let line { return MessageText.oneLine("\(path), line \(line): \(problem)") }
+        return MessageText.oneLine("\(path): \(problem)")
     }
 }

@@ -74,6 +74,10 @@ public struct ConfigFile: Hashable, Sendable {
         return home + "/.config/amps/config"
     }
 
+    /// The largest file read: a config file is a few dozen short lines, and reading stops
+    /// here on anything else (a wrong path, a device such as /dev/zero, which never ends).
+    public static let maximumBytes = 1 << 20
+
     /// Reads and parses the file at `path`; nil when there is no such file (having no config
     /// file is normal). Other read failures are errors.
     public static func load(path: String) throws(ConfigError) -> ConfigFile? {
@@ -94,6 +98,9 @@ public struct ConfigFile: Hashable, Sendable {
             }
             if count == 0 { break }
             bytes.append(contentsOf: buffer[0..<count])
+            guard bytes.count <= maximumBytes else {
+                throw ConfigError(path: path, line: nil, problem: "is larger than \(maximumBytes >> 20) MiB; a config file is a few dozen lines (is this the right file?)")
+            }
         }
         return try parse(String(decoding: bytes, as: UTF8.self), path: path)
     }

@@ -42,7 +42,7 @@ public struct ChartGeometry: Hashable, Sendable {
     public func dotColumn(forX x: Double) -> Int {
         let span = xRange.upperBound - xRange.lowerBound
         guard span > 0, dotWidth > 1 else { return 0 }
-        return Int(((x - xRange.lowerBound) / span * Double(dotWidth - 1)).rounded())
+        return LineChart.dot(((x - xRange.lowerBound) / span * Double(dotWidth - 1)).rounded())
     }
 
     /// Screen column of `x`; a marker at x lands in the same column as the series point at x.
@@ -52,7 +52,7 @@ public struct ChartGeometry: Hashable, Sendable {
     public func dotRow(forY y: Double) -> Int {
         let span = yRange.upperBound - yRange.lowerBound
         guard span > 0, dotHeight > 1 else { return 0 }
-        return Int(((yRange.upperBound - y) / span * Double(dotHeight - 1)).rounded())
+        return LineChart.dot(((yRange.upperBound - y) / span * Double(dotHeight - 1)).rounded())
     }
 
     /// Screen row of `y`.
@@ -272,5 +272,14 @@ public struct LineChart: Widget {
             x = frame.put(String(symbol), x: x, y: y, style: style, clip: area) + 1
             x = frame.put(line.name, x: x, y: y, style: context.theme.text, clip: area) + 2
         }
+    }
+}
+
+extension LineChart {
+    /// A dot coordinate as an Int, whatever the value: Int(_:) traps on NaN, infinity and
+    /// anything beyond Int's range, and a value far off the plot is clipped there anyway.
+    static func dot(_ v: Double) -> Int {
+        guard v.isFinite else { return v.isNaN ? 0 : (v < 0 ? -1_000_000 : 1_000_000) }
+        return Int(max(-1_000_000, min(1_000_000, v)))
     }
 }

@@ -7,6 +7,10 @@
 #include <locale.h>
 #include <ncursesw/curses.h>
 
+/* term.h's setupterm, declared alone: term.h itself defines macros named after every
+   capability (lines, columns, ...) that would shadow ordinary names in this header. */
+extern int setupterm(const char *term, int filedes, int *errret);
+
 /* Swift cannot import function-like macros; these wrap the ones the backend uses. */
 static inline int amps_color_pair(int n) { return COLOR_PAIR(n); }
 static inline int amps_lines(void) { return LINES; }

@@ -1,5 +1,6 @@
 import AMPSCore
 import AMPSModel
+import AMPSTerminal
 import ArgumentParser
 import Foundation
 
@@ -42,12 +43,11 @@ struct ModelOptions: ParsableArguments {
     var threads: Int?
 
     func load() throws -> LlavaModel {
-        if let threads, threads < 1 { throw AMPSError.invalidInput("--threads must be at least 1 (got \(threads))") }
         // Set explicitly, whatever OPENBLAS_NUM_THREADS says: OpenBLAS runs single-threaded
         // and the engine spreads its own work (sequences, row blocks, heads, feature
         // blocks) over this many workers. OpenBLAS's pool threads, once woken, spin in
         // sched_yield for a long while and took a core from those workers.
-        Parallel.workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        try startThreads()
         BLAS.threadCount = 1
         Allocator.keepFreedBuffers()
         return try LlavaModel(folder: model)
@@ -92,7 +92,8 @@ enum DefaultPaths {
 /// Runs `body`, turning the engine's errors into one line on stderr and exit status 1.
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let e as AMPSError {
-        FileHandle.standardError.write(Data("amps: \(e.description)\n".utf8))
+        // Escaped and cut: messages quote paths and values from the files they are about.
+        FileHandle.standardError.write(Data("amps: \(MessageText.oneLine(e.description, limit: 2000))\n".utf8))
         throw ExitCode(1)
     }
 }

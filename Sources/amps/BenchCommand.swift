@@ -49,9 +49,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard repeats >= 1, evalInstances >= 1, rounds >= 1 else {
-                throw AMPSError.invalidInput("--repeats, --eval-instances and --rounds must be at least 1")
-            }
+            try checkOptionBounds()
             let names = ["steered_forward", "steered_live", "mcs_map", "eval_uniform", "large"]
             if let bad = only.first(where: { !names.contains($0) }) {
                 throw AMPSError.invalidInput("--only \(bad): no such workload (\(names.joined(separator: ", ")))")

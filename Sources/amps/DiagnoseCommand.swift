@@ -38,6 +38,7 @@ struct DiagnoseCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try checkOptionBounds()
             let m = try model.load()
             let set = try method.instances()
             let inst = try set.instance(id: instance)
@@ -46,11 +47,15 @@ struct DiagnoseCommand: ParsableCommand {
             guard alphaMax.isFinite, alphaMax > 0, alphaSteps >= 1 else { throw AMPSError.invalidInput("--alpha-max must be positive and finite, --alpha-steps at least 1") }
             if let alpha, !alpha.isFinite { throw AMPSError.invalidInput("--alpha must be finite") }
             let settings = try method.perturbation()
+            let scoring = try method.scoring()
+            let window = try method.layerWindow(m)  // before the map: a bad --window fails at once
+            // The artifacts too: a bad file is an error at once, not after minutes of Monte Carlo.
+            let vpath = method.artifact(method.vectors, "steering_vectors.safetensors", model: m)
+            let loaded = FileManager.default.fileExists(atPath: vpath) || method.vectors != nil ? try method.resources(m) : nil
             let probe = try Probe(model: m, template: try method.template(m), instance: inst, order: o, instruction: ins, textSpan: try method.span())
             let pass = m.run(probe.input)
             guard pass.logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): logits contain NaN or infinity") }
             let clean = probe.answer(pass.logits)
-            let scoring = try method.scoring()
             let cleanScored = try probe.scored(scoring, model: m, steering: nil, firstToken: clean)
             let bar = ProgressBar(label: "MCS")
             var done = 0
@@ -74,18 +79,15 @@ struct DiagnoseCommand: ParsableCommand {
                     "answer_ids": "\(probe.answerA),\(probe.answerB)", "order": o.rawValue,
                 ], to: dumpNoise)
             }
-            let window = try method.layerWindow(m)
             var resources: SteeringResources?
             var curve: SensitivityCurve?
             var steered: [SteeredAnswer] = []
-            let vpath = method.artifact(method.vectors, "steering_vectors.safetensors", model: m)
-            if FileManager.default.fileExists(atPath: vpath) || method.vectors != nil {
-                let r = try method.resources(m)
+            if let r = loaded {
                 resources = r
                 curve = try SensitivityCurve.compute(model: m, pass: pass, probe: probe, vectors: r.vectors, window: window,
                                                      alphas: SensitivityCurve.grid(max: alphaMax, steps: alphaSteps), lastTokenOnly: method.lastTokenOnly)
                 let sp = method.artifact(method.scaling, "scaling.json", model: m)
-                let a = try alpha ?? (FileManager.default.fileExists(atPath: sp) ? ScalingFit.loadRule(path: sp).alpha : 2)
+                let a = try alpha ?? (FileManager.default.fileExists(atPath: sp) ? ScalingFit.loadRule(path: sp, layers: m.layerCount).alpha : 2)
                 for mode in [SteeringMode.uniform, .amps, .learned] {
                     if mode == .amps && r.scaling == nil || mode == .learned && r.scaler == nil { continue }
                     let f = try AdaptiveSteering.factor(mode: mode, model: m, pass: pass, probe: probe, window: window, resources: r,

@@ -38,6 +38,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try checkOptionBounds()
             let m = try model.load()
             var set = try method.instances().instances
             if conflictsOnly { set = set.filter(\.isConflict) }
@@ -49,7 +50,7 @@ struct EvalCommand: ParsableCommand {
             var window = try method.layerWindow(m)
             let sp = method.artifact(method.scaling, "scaling.json", model: m)
             if resources.scaling != nil {
-                let rule = try ScalingFit.loadRule(path: sp)
+                let rule = try ScalingFit.loadRule(path: sp, layers: m.layerCount)
                 fittedAlpha = rule.alpha
                 if method.window == nil { window = rule.window }
             }

@@ -35,6 +35,7 @@ struct FitCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try checkOptionBounds()
             let m = try model.load()
             var set = try method.instances().instances
             if let limit { set = Array(set.prefix(max(0, limit))) }

@@ -67,8 +67,11 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             guard maxNewTokens >= 1 else { throw AMPSError.invalidInput("--max-new-tokens must be at least 1 (got \(maxNewTokens))") }
+            try checkOptionBounds()
             let m = try model.load()
             let x = try m.prepare(prompt: input.prompt, imagePath: input.image)
+            try MemoryBudget.check(m.generationBytes(promptLength: x.length, maxNewTokens: maxNewTokens),
+                                   for: "--max-new-tokens \(maxNewTokens) (the KV cache of \(x.length) + \(maxNewTokens) tokens)")
             let ids = m.generate(x, maxNewTokens: maxNewTokens)
             let text = m.tokenizer.decode(ids, skipSpecialTokens: true)
             if json { try writeJSON(["generated_ids": ids, "text": text]) } else { print(text) }

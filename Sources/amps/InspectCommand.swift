@@ -23,6 +23,10 @@ struct InspectCommand: ParsableCommand {
             FileHandle.standardError.write(Data((message + "\n").utf8))
             throw ExitCode(InteractiveCheck.exitStatus)
         }
+        if let message = TerminalCapabilityCheck.failureMessage(program: "amps") {
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            throw ExitCode(TerminalCapabilityCheck.exitStatus)
+        }
         let env = ProcessEnvironment.current()
         let config: UserConfig<InspectorAction>
         do {
@@ -32,18 +36,19 @@ struct InspectCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let setup: InspectorApp.Setup = try reportingErrors {
+            try checkOptionBounds()
             FileHandle.standardError.write(Data("amps: loading \(model.model) …\n".utf8))
             let m = try model.load()
             let set = try method.instances()
             let template = try method.template(m)
-            _ = try template.answerTokenIds(m.tokenizer)
+            _ = try template.answerTokenIds(m.tokenizer, vocabularySize: m.vocabSize)
             let vpath = method.artifact(method.vectors, "steering_vectors.safetensors", model: m)
             let resources = (FileManager.default.fileExists(atPath: vpath) || method.vectors != nil) ? try method.resources(m) : nil
             var window = try method.layerWindow(m)
             var a = alpha ?? 0
             let sp = method.artifact(method.scaling, "scaling.json", model: m)
             if FileManager.default.fileExists(atPath: sp) {
-                let rule = try ScalingFit.loadRule(path: sp)
+                let rule = try ScalingFit.loadRule(path: sp, layers: m.layerCount)
                 if method.window == nil, rule.window.upperBound < m.layerCount { window = rule.window }
                 if alpha == nil { a = rule.alpha }
             }

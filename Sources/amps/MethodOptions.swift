@@ -63,6 +63,7 @@ struct MethodOptions: ParsableArguments {
     func artifact(_ given: String?, _ name: String, model: LlavaModel) -> String { given ?? model.folder + "/amps/" + name }
 
     func perturbation() throws -> PerturbationSettings {
+        try checkOptionBounds()
         var p = PerturbationSettings()
         p.samples = samples
         p.sigmaScale = sigma
@@ -82,15 +83,7 @@ struct MethodOptions: ParsableArguments {
 
     func layerWindow(_ model: LlavaModel) throws -> ClosedRange<Int> {
         guard let window else { return SteeringSettings.defaultWindow(layers: model.layerCount) }
-        let parts = window.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        let w: ClosedRange<Int>
-        if parts.count == 1, let a = parts[0] { w = a...a }
-        else if parts.count == 2, let a = parts[0], let b = parts[1], a <= b { w = a...b }
-        else { throw AMPSError.invalidInput("--window must be FIRST-LAST, e.g. 3-5 (got '\(window)')") }
-        guard w.lowerBound >= 0, w.upperBound < model.layerCount else {
-            throw AMPSError.invalidInput("--window \(window) is outside the model's layers 0-\(model.layerCount - 1)")
-        }
-        return w
+        return try LayerWindowText.parse(window, layers: model.layerCount)
     }
 
     func template(_ model: LlavaModel) throws -> PromptTemplate {
@@ -127,7 +120,7 @@ struct MethodOptions: ParsableArguments {
     func resources(_ model: LlavaModel, requireAdaptive: Bool = false) throws -> SteeringResources {
         var r = SteeringResources(vectors: try steeringVectors(model))
         let sp = artifact(scaling, "scaling.json", model: model)
-        if FileManager.default.fileExists(atPath: sp) { r.scaling = try ScalingFit.loadRule(path: sp).0 }
+        if FileManager.default.fileExists(atPath: sp) { r.scaling = try ScalingFit.loadRule(path: sp, layers: model.layerCount).0 }
         else if scaling != nil || requireAdaptive { throw AMPSError.file(sp, "scaling rule not found (make it with `amps fit`)") }
         let lp = artifact(scaler, "scaler.safetensors", model: model)
         if FileManager.default.fileExists(atPath: lp) { r.scaler = try LearnedScaler.load(path: lp, for: model) }

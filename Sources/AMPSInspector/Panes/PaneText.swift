@@ -8,6 +8,8 @@ enum PaneText {
     static func number(_ v: Double?, _ decimals: Int = 3, pending: Bool = false) -> String {
         guard let v else { return pending ? "…" : "n/a" }
         guard v.isFinite else { return "n/a" }
+        // Fixed-point would print 1e60 with 61 digits: large values go exponential ("1e+60").
+        guard abs(v) < 1e5 else { return String(format: "%.3g", v) }
         return String(format: "%.\(decimals)f", v)
     }
 

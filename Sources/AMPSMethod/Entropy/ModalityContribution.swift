@@ -19,7 +19,13 @@ public struct PerturbationSettings: Sendable, Equatable {
 
     public func validate() throws {
         guard samples >= 2 else { throw AMPSError.invalidInput("N (Monte Carlo samples) must be at least 2 (got \(samples))") }
-        guard sigmaScale.isFinite, sigmaScale > 0 else { throw AMPSError.invalidInput("sigma scale must be a positive finite number (got \(sigmaScale))") }
+        guard samples <= RequestLimits.samples.upperBound else {
+            throw AMPSError.invalidInput("N (Monte Carlo samples) must be at most \(RequestLimits.samples.upperBound) (got \(samples))")
+        }
+        guard sigmaScale.isFinite, sigmaScale > 0 else { throw AMPSError.invalidInput("sigma scale must be a positive finite number (got \(RequestLimits.compact(sigmaScale)))") }
+        guard RequestLimits.sigmaScale.contains(sigmaScale) else {
+            throw AMPSError.invalidInput("sigma scale must be within \(RequestLimits.compact(RequestLimits.sigmaScale.lowerBound))-\(RequestLimits.compact(RequestLimits.sigmaScale.upperBound)) (got \(RequestLimits.compact(sigmaScale)))")
+        }
     }
 }
 
@@ -82,6 +88,7 @@ public enum ModalityContribution {
                                          settings: PerturbationSettings) throws -> [Double] {
         let positions = probe.positions(of: modality)
         guard !positions.isEmpty else { throw AMPSError.invalidInput("instance \(probe.instance.id): no \(modality.rawValue) positions to perturb") }
+        try checkMemory(model: model, pass: pass, positions: positions, layer: layer, settings: settings)
         let n = noise(pass: pass, probe: probe, layer: layer, modality: modality, settings: settings)
         let logits: Tensor
         switch settings.target {

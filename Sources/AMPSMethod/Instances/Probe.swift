@@ -58,7 +58,7 @@ public struct Probe: @unchecked Sendable {
         }
         prompt = template.render(instance, order: order, instruction: instruction)
         input = try model.prepare(prompt: prompt, imagePath: instance.imagePath)
-        (answerA, answerB) = try template.answerTokenIds(model.tokenizer)
+        (answerA, answerB) = try template.answerTokenIds(model.tokenizer, vocabularySize: model.vocabSize)
         answerLetters = template.answerOptions.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         switch textSpan {
         case .allText:

@@ -28,8 +28,13 @@ public struct PromptTemplate: Sendable {
         instructions = [.none: try inst.string("none", default: "")]
         instructions[.vision] = try inst.string("vision")
         instructions[.text] = try inst.string("text")
-        let opts = try j.array("answer_options").compactMap { $0 as? String }
-        guard opts.count == 2 else { throw AMPSError.file(path, "'answer_options' must list two answer letters") }
+        let raw = try j.array("answer_options")
+        let opts = raw.compactMap { $0 as? String }
+        guard raw.count == 2, opts.count == 2 else { throw AMPSError.file(path, "'answer_options' must list two answer letters (strings)") }
+        // The same letter twice counts one token as both answers: P(vision) + P(text) > 1.
+        guard opts[0] != opts[1] else {
+            throw AMPSError.file(path, "'answer_options' must be two different letters (both are \(String(opts[0].prefix(20)).debugDescription))")
+        }
         answerOptions = opts
         for key in Self.placeholders where !template.contains(key) {
             throw AMPSError.file(path, "template lacks the placeholder \(key)")
@@ -66,14 +71,22 @@ public struct PromptTemplate: Sendable {
         return out + rest
     }
 
-    /// Token ids of the two answer letters; each must be one token.
-    public func answerTokenIds(_ tokenizer: Tokenizer) throws -> (a: Int, b: Int) {
+    /// Token ids of the two answer letters: each must be one token, the two different, and
+    /// (given `vocabularySize`, the rows of lm_head) each one the model has a logit for.
+    public func answerTokenIds(_ tokenizer: Tokenizer, vocabularySize: Int? = nil) throws -> (a: Int, b: Int) {
         let ids = try answerOptions.map { opt -> Int in
             let t = try tokenizer.encode(opt, addSpecialTokens: false)
             guard t.count == 1 else {
                 throw AMPSError.invalidInput("\(path): answer option '\(opt)' tokenizes to \(t.count) tokens; it must be exactly one")
             }
+            if let vocabularySize, !(0..<vocabularySize).contains(t[0]) {
+                throw AMPSError.invalidInput("\(path): answer option '\(opt)' is token \(t[0]), outside the model's vocabulary of \(vocabularySize)")
+            }
             return t[0]
+        }
+        // Different strings can still be one token ("A" and " A" under some normalizers).
+        guard ids[0] != ids[1] else {
+            throw AMPSError.invalidInput("\(path): answer options '\(answerOptions[0])' and '\(answerOptions[1])' are the same token \(ids[0]); they must be two different tokens")
         }
         return (ids[0], ids[1])
     }

@@ -136,8 +136,26 @@ public struct LearnedScaler: @unchecked Sendable {
             throw AMPSError.file(path, "expects hidden size \(w1.shape.last ?? 0) but the model has \(model.hiddenSize)")
         }
         let k = w1.shape[0]
-        return LearnedScaler(layer: layer, w1: w1, b1: try f.tensor("b1", shape: [k]).copy(), w2: try f.tensor("w2", shape: [1, k]).copy(),
-                             b2: try f.tensor("b2", shape: [1]).copy(), mean: try f.tensor("mean", shape: [model.hiddenSize]).copy(),
-                             std: try f.tensor("std", shape: [model.hiddenSize]).copy())
+        guard k >= 1 else { throw AMPSError.file(path, "tensor 'w1' has no hidden units") }
+        let s = LearnedScaler(layer: layer, w1: w1, b1: try f.tensor("b1", shape: [k]).copy(), w2: try f.tensor("w2", shape: [1, k]).copy(),
+                              b2: try f.tensor("b2", shape: [1]).copy(), mean: try f.tensor("mean", shape: [model.hiddenSize]).copy(),
+                              std: try f.tensor("std", shape: [model.hiddenSize]).copy())
+        try s.checkValues(path: path)
+        return s
+    }
+
+    /// A NaN weight makes every prediction NaN, which `max(0, ·)` turned into factor 0: the
+    /// "learned" row then silently equalled "none". A zero or negative std divides by zero
+    /// in the standardization. Both are refused at load, naming the tensor.
+    func checkValues(path: String) throws {
+        for (name, t) in [("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2), ("mean", mean), ("std", std)] {
+            if let i = (0..<t.count).first(where: { !t[$0].isFinite }) {
+                throw AMPSError.file(path, "tensor '\(name)' has a non-finite value (\(t[i]) at element \(i))")
+            }
+        }
+        // The trainer floors std at 1e-6; a smaller one is not from it and blows the input up.
+        if let i = (0..<std.count).first(where: { !(std[$0] >= 1e-6) }) {
+            throw AMPSError.file(path, "tensor 'std' must be positive (at least 1e-6), but element \(i) is \(std[i])")
+        }
     }
 }

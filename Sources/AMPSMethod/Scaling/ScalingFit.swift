@@ -95,15 +95,27 @@ public struct ScalingFit: Sendable {
         guard FileManager.default.createFile(atPath: path, contents: data) else { throw AMPSError.file(path, "cannot be written") }
     }
 
-    /// Reads the rule saved by `save`.
-    public static func loadRule(path: String) throws -> (AMPSScaling, alpha: Double, window: ClosedRange<Int>) {
+    /// Reads the rule saved by `save`; with `layers`, its window must lie in a model of
+    /// that many layers. Every number is checked before it is converted or used.
+    public static func loadRule(path: String, layers: Int? = nil) throws -> (AMPSScaling, alpha: Double, window: ClosedRange<Int>) {
         let j = try JSONObject.load(path)
         guard try j.string("kind", default: "") == "amps-scaling" else { throw AMPSError.file(path, "is not an amps scaling file") }
         let w = try j.doubles("window")
-        guard w.count == 2, w[0] <= w[1] else { throw AMPSError.file(path, "'window' must be [first, last]") }
+        // Whole numbers in 0..<1e6 before Int(): Int(1e30) traps.
+        guard w.count == 2, w.allSatisfy({ $0.isFinite && $0 >= 0 && $0 < 1e6 && $0 == $0.rounded() }), w[0] <= w[1] else {
+            throw AMPSError.file(path, "'window' must be [first, last], two layer numbers with first <= last (got \(w.prefix(3).map(RequestLimits.compact)))")
+        }
+        let window = Int(w[0])...Int(w[1])
+        if let layers, window.upperBound >= layers {
+            throw AMPSError.file(path, "'window' \(window.lowerBound)-\(window.upperBound) is outside the model's layers 0-\(layers - 1) (a rule fitted for another model?)")
+        }
         let beta = try j.double("beta"), anchor = try j.double("anchor")
-        guard beta.isFinite, anchor.isFinite else { throw AMPSError.file(path, "beta and anchor must be finite") }
-        return (AMPSScaling(beta: beta, anchor: anchor), try j.double("alpha"), Int(w[0])...Int(w[1]))
+        guard beta.isFinite, anchor.isFinite, abs(beta) <= 1e6, (0...1).contains(anchor) else {
+            throw AMPSError.file(path, "'beta' must be a finite number within ±1e6 and 'anchor' an MCR in [0, 1] (got beta \(RequestLimits.compact(beta)), anchor \(RequestLimits.compact(anchor)))")
+        }
+        let alpha = try j.double("alpha")
+        do { try RequestLimits.checkAlpha(alpha, "'alpha'") } catch let e as AMPSError { throw AMPSError.file(path, e.description) }
+        return (AMPSScaling(beta: beta, anchor: anchor), alpha, window)
     }
 }
 

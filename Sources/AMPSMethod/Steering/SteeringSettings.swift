@@ -21,7 +21,7 @@ public struct SteeringSettings: Sendable, Equatable {
     }
 
     public func validate(layers: Int) throws {
-        guard alpha.isFinite else { throw AMPSError.invalidInput("alpha must be a finite number (got \(alpha))") }
+        try RequestLimits.checkAlpha(alpha, "alpha")
         guard window.lowerBound >= 0, window.upperBound < layers else {
             throw AMPSError.invalidInput("steering window \(window.lowerBound)-\(window.upperBound) is outside the model's layers 0-\(layers - 1)")
         }

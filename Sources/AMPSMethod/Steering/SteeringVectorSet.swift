@@ -64,7 +64,16 @@ public struct SteeringVectorSet: @unchecked Sendable {
             guard let e = f.entries["layer.\(l)"], e.shape == [model.hiddenSize] else {
                 throw AMPSError.file(path, "vector for layer \(l) does not have the model's hidden size \(model.hiddenSize)")
             }
-            return try f.tensor("layer.\(l)").copy()
+            let v = try f.tensor("layer.\(l)").copy()
+            // A NaN or infinity here becomes NaN logits at every steered pass.
+            if let i = (0..<v.count).first(where: { !v[$0].isFinite }) {
+                throw AMPSError.file(path, "vector 'layer.\(l)' has a non-finite value (\(v[i]) at element \(i))")
+            }
+            return v
+        }
+        let expected = Set((0..<L).map { "layer.\($0)" })
+        if let extra = f.entries.keys.sorted().first(where: { !expected.contains($0) }) {
+            throw AMPSError.file(path, "has a tensor \(String(extra.prefix(60)).debugDescription) besides the \(L) layers' vectors (made for another model?)")
         }
         return SteeringVectorSet(vectors: vectors, count: Int(f.metadata["count"] ?? "0") ?? 0,
                                  modelName: f.metadata["model"] ?? "?", position: Int(f.metadata["position"] ?? "-1") ?? -1)
