@@ -98,6 +98,13 @@ final class MC2EndToEndTests: XCTestCase {
         try inspect(vectors: vectors)
     }
 
+    func testVersion() throws {
+        let v = try amps(["--version"])
+        XCTAssertEqual(v.status, 0, v.stderr)
+        XCTAssertTrue(v.stdout.hasPrefix("amps 0.") && v.stdout.contains("engine kernels: "), v.stdout)
+        XCTAssertTrue(["AVX-512", "AVX2+FMA", "SSE2"].contains { v.stdout.contains($0) }, v.stdout)
+    }
+
     func testMissingImages() throws {
         // Without --images the data file's folder holds no COCO layout: one line, exit 1.
         let run = try amps(["vectors", "--model", Self.model, "--threads", "1", "--prompt-file", "mc2-llava-1.5", "--data", Self.data,
