@@ -113,24 +113,25 @@ class LlavaNext(Family):
     name, model_class = "llava_next", "LlavaNextForConditionalGeneration"
 
     def pixels(self, model, img):
+        # The anyres token count (base tile + unpadded grid + newline tokens) is the processor's own
+        # arithmetic: run LlavaNextProcessor, built from the PIL image processor and the
+        # checkpoint's processor_config.json, and count what it expands one <image> to.
         from transformers import LlavaNextProcessor
-        out = model.image_processor(images=img, return_tensors="pt")
+        settings = {}
+        pc = os.path.join(model.path, "processor_config.json")
+        if os.path.isfile(pc):
+            with open(pc) as fh:
+                settings = json.load(fh)
+        c = model.model.config
         proc = LlavaNextProcessor(image_processor=model.image_processor, tokenizer=model.tokenizer,
-                                  patch_size=model.model.config.vision_config.patch_size,
-                                  vision_feature_select_strategy=model.model.config.vision_feature_select_strategy,
-                                  image_token=MARKER, num_additional_image_tokens=1)
-        h, w = out["image_sizes"][0].tolist()
-        n = proc._get_number_of_features(h, w, *model.image_processor.size_to_hw()) if hasattr(model.image_processor, "size_to_hw") \
-            else self._features(proc, model, h, w)
-        return {"pixel_values": out["pixel_values"], "image_sizes": out["image_sizes"]}, n
-
-    @staticmethod
-    def _features(proc, model, h, w):
-        ip = model.image_processor
-        size = ip.crop_size if getattr(ip, "crop_size", None) else ip.size
-        hh = size["height"] if "height" in size else size["shortest_edge"]
-        ww = size["width"] if "width" in size else size["shortest_edge"]
-        return proc._get_number_of_features(h, w, hh, ww)
+                                  patch_size=settings.get("patch_size", c.vision_config.patch_size),
+                                  vision_feature_select_strategy=settings.get("vision_feature_select_strategy",
+                                                                              c.vision_feature_select_strategy),
+                                  image_token=settings.get("image_token", MARKER),
+                                  num_additional_image_tokens=settings.get("num_additional_image_tokens", 1))
+        enc = proc(text=MARKER, images=img, return_tensors="pt")
+        n = int((enc["input_ids"][0] == int(c.image_token_id)).sum())
+        return {"pixel_values": enc["pixel_values"], "image_sizes": enc["image_sizes"]}, n
 
     def expansion(self, n):
         return MARKER * n

@@ -169,7 +169,7 @@ class LoadedModel:
     # ---- hooks ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _hooks(self, steering: Steering | None, batch: int, prompt_length: int, kv_noise=None, residual_noise=None,
+    def _hooks(self, steering: Steering | None = None, batch: int = 1, prompt_length: int = 0, kv_noise=None, residual_noise=None,
                record: dict | None = None):
         """Registers the hooks of one pass and removes them afterwards. kv_noise / residual_noise:
         (layer, positions LongTensor [P], {"k"/"v"/"r": tensor [B, P, F]})."""
@@ -351,9 +351,7 @@ class LoadedModel:
         t = handle.length
         with torch.no_grad(), self._hooks(steering, 1, t):
             res = self.lm(**kw, use_cache=True)
-            cache = res.past_key_values if hasattr(res, "past_key_values") else None
-            if cache is None:
-                cache = getattr(res, "cache", None)
+            cache = self._output_cache(res)
             logits = self.head(res.last_hidden_state[:, -1, :]).float()
             pos = kw.get("position_ids")
             while len(out_ids) < max_new_tokens:
@@ -370,9 +368,16 @@ class LoadedModel:
                     # token (every rotary section alike, as multimodal rotary positions continue).
                     step_kw["position_ids"] = torch.full_like(pos[..., -1:], int(pos.max()) + len(out_ids))
                 res = self.lm(**step_kw)
-                cache = getattr(res, "past_key_values", None) or getattr(res, "cache", None) or cache
+                cache = self._output_cache(res) or cache
                 logits = self.head(res.last_hidden_state[:, -1, :]).float()
         return out_ids, "length"
+
+    @staticmethod
+    def _output_cache(res):
+        # transformers 5.x renames the output's past_key_values to cache.
+        if "cache" in res:
+            return res["cache"]
+        return res.get("past_key_values")
 
     def capture(self, handle: Handle, what: str, layers: list[int], positions: list[int]) -> dict[str, np.ndarray]:
         out = {}
