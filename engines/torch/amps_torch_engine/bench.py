@@ -55,6 +55,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--probes", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--noise", default="fast", choices=["exact", "fast"])
     ap.add_argument("--out")
     a = ap.parse_args(argv)
     import torch
@@ -62,7 +63,8 @@ def main(argv: list[str]) -> int:
         torch.set_num_threads(a.threads)
     from .model import LoadedModel, Steering
     try:
-        m = LoadedModel(a.model, dtype=a.dtype, device=a.device, attention=a.attention, max_batch=a.max_batch)
+        m = LoadedModel(a.model, dtype=a.dtype, device=a.device, attention=a.attention, max_batch=a.max_batch,
+                        noise_mode=a.noise)
     except EngineError as e:
         print(f"amps-torch-engine bench: error: {e.message}", file=sys.stderr)
         return 2
@@ -74,7 +76,7 @@ def main(argv: list[str]) -> int:
     img = synthetic_png(a.image_size)
     prompt = bench_prompt(m.family.name, a.text_tokens)
     res = {"model": a.model, "family": m.family.name, "layers": m.layer_count, "hidden_size": m.hidden,
-           "dtype": m.dtype, "device": str(m.device), "image_size": a.image_size, "torch": torch.__version__,
+           "dtype": m.dtype, "device": str(m.device), "noise": a.noise, "image_size": a.image_size, "torch": torch.__version__,
            "host": platform.node(), "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
     h = m.prepare(prompt, img, "bench.png", None)  # warm-up
     times = []

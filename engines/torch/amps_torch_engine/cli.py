@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--attention", default="auto", choices=["auto", "eager", "sdpa"])
     ap.add_argument("--max-batch", type=int, default=64, help="largest batch of one forward pass (noise samples, scales)")
     ap.add_argument("--threads", type=int, default=None, help="CPU threads of torch")
+    ap.add_argument("--noise", default="exact", choices=["exact", "fast"],
+                    help="exact: the specified generator value by value (bit-identical to the Swift engine); fast: the "
+                         "same integer stream vectorised on the device, log/cos/sin of torch (rare last-bit differences)")
     args = ap.parse_args(argv)
     if args.max_batch < 1:
         ap.error("--max-batch must be at least 1")
@@ -31,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         import torch
         torch.set_num_threads(args.threads)
     from .server import Server
-    return Server(args.device, args.dtype, args.attention, args.max_batch).serve(sys.stdin.buffer, out)
+    return Server(args.device, args.dtype, args.attention, args.max_batch, args.noise).serve(sys.stdin.buffer, out)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import os
 import numpy as np
 
 from . import noise as noise_spec
+from . import noise_lanes
 from .errors import EngineError, bad_request
 from .families import FAMILIES, family_for
 
@@ -102,8 +103,11 @@ def _expand_batch(name: str, t, b: int):
 
 class LoadedModel:
     def __init__(self, path: str, family: str = "auto", dtype: str = "auto", device: str = "auto",
-                 attention: str = "auto", max_batch: int = 64):
+                 attention: str = "auto", max_batch: int = 64, noise_mode: str = "exact"):
         torch = _torch()
+        if noise_mode not in ("exact", "fast"):
+            raise EngineError("bad_request", f"noise mode {noise_mode!r} is not exact or fast")
+        self.noise_mode = noise_mode
         self.torch = torch
         if not isinstance(path, str) or not os.path.isdir(path):
             raise EngineError("model_load", f"model folder not found: {path}")
@@ -315,9 +319,12 @@ class LoadedModel:
         out = {}
         for tag, st in states.items():
             arr = st.float().cpu().numpy()
-            sigma = noise_spec.feature_std(arr, positions) * np.float32(sigma_scale)
-            g = noise_spec.NoiseGenerator(noise_spec.stream_seed(seed, f"{tags}/{tag}"))
-            out[tag] = g.noise(samples, len(positions), sigma.astype(np.float32))
+            sigma = (noise_spec.feature_std(arr, positions) * np.float32(sigma_scale)).astype(np.float32)
+            stream = noise_spec.stream_seed(seed, f"{tags}/{tag}")
+            if self.noise_mode == "fast":
+                out[tag] = noise_lanes.noise(stream, samples, len(positions), sigma, device=self.device).cpu().numpy()
+            else:
+                out[tag] = noise_spec.NoiseGenerator(stream).noise(samples, len(positions), sigma)
         return out
 
     def perturb(self, handle: Handle, layer: int, target: str, positions: list[int], noise: dict[str, np.ndarray]) -> np.ndarray:

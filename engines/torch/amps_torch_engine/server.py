@@ -46,8 +46,9 @@ def answer_outputs(logits: np.ndarray, answer_ids: list[int]) -> dict[str, np.nd
 
 
 class Server:
-    def __init__(self, device: str = "auto", dtype: str = "auto", attention: str = "auto", max_batch: int = 64):
-        self.device, self.dtype, self.attention, self.max_batch = device, dtype, attention, max_batch
+    def __init__(self, device: str = "auto", dtype: str = "auto", attention: str = "auto", max_batch: int = 64,
+                 noise: str = "exact"):
+        self.device, self.dtype, self.attention, self.max_batch, self.noise = device, dtype, attention, max_batch, noise
         self.greeted = False
         self.model = None
         self.handles: dict[int, object] = {}
@@ -119,7 +120,7 @@ class Server:
             if torch.cuda.is_available():
                 devices.append("cuda")
         return {"kind": "hello", "protocol": PROTOCOL_VERSION, "engine": ENGINE_NAME, "version": __version__,
-                "families": list(FAMILIES), "devices": devices, "device": self.device, "dtype": self.dtype}, None
+                "families": list(FAMILIES), "devices": devices, "device": self.device, "dtype": self.dtype, "noise": self.noise}, None
 
     # ---- requests --------------------------------------------------------------------
 
@@ -156,7 +157,8 @@ class Server:
         self.handles.clear()
         self.vectors.clear()
         self.model = LoadedModel(path, family=h.get("family", "auto"), dtype=h.get("dtype", self.dtype),
-                                 device=h.get("device", self.device), attention=self.attention, max_batch=self.max_batch)
+                                 device=h.get("device", self.device), attention=self.attention, max_batch=self.max_batch,
+                                 noise_mode=self.noise)
         return {"model": self.model.describe()}, None
 
     def do_tokenize(self, h, t):

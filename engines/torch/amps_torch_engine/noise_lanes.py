@@ -1,0 +1,139 @@
+"""The noise generator of noise.py, vectorised for large draws (a 7B model's MCS cell is ~10^8
+normals; the exact path draws them one by one in Python):
+
+  * the integer stream is the SAME xoshiro256** stream, bit for bit: it is cut into C lanes of L
+    consecutive words; lane c starts from the state after c*L steps, got by jumping with the
+    state transition's matrix over GF(2) (xoshiro's transition is linear: s' = M s, M a 256x256
+    bit matrix), and all lanes then step together as int64 tensors (on the engine's device);
+  * the Box-Muller transform runs on the same tensors in float64, with the device library's
+    log / cos / sin (torch's), where the exact path uses the C library's: their last bit may
+    differ for a few values, so a few float32 noise values in 10^7 may differ by one unit in
+    the last place. This is the engine's `--noise fast`; `--noise exact` (the default) is noise.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .noise import NoiseGenerator
+
+MASK64 = (1 << 64) - 1
+
+
+def _step_state(s: list[int]) -> list[int]:
+    s0, s1, s2, s3 = s
+    t = (s1 << 17) & MASK64
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = ((s3 << 45) | (s3 >> 19)) & MASK64
+    return [s0, s1, s2, s3]
+
+
+def _bits(s: list[int]) -> np.ndarray:
+    return np.array([(s[i // 64] >> (i % 64)) & 1 for i in range(256)], dtype=np.float64)
+
+
+_M = None
+
+
+def transition_matrix() -> np.ndarray:
+    """M [256, 256] over GF(2): column j is the step of the state with only bit j set
+    (bit i of the state = bit i % 64 of word i // 64)."""
+    global _M
+    if _M is None:
+        cols = []
+        for j in range(256):
+            s = [0, 0, 0, 0]
+            s[j // 64] = 1 << (j % 64)
+            cols.append(_bits(_step_state(s)))
+        _M = np.stack(cols, axis=1)
+    return _M
+
+
+def _matmul2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    # 0/1 entries: every product and sum (<= 256) is an exact float32 integer.
+    return np.mod(a.astype(np.float32) @ b.astype(np.float32), np.float32(2.0))
+
+
+def _matpow2(m: np.ndarray, e: int) -> np.ndarray:
+    result = np.eye(256, dtype=np.float32)
+    base = m
+    while e:
+        if e & 1:
+            result = _matmul2(result, base)
+        base = _matmul2(base, base)
+        e >>= 1
+    return result
+
+
+def lane_states(seed: int, lanes: int, stride: int) -> np.ndarray:
+    """The xoshiro256** state after lane*stride steps, for each lane: uint64 [lanes, 4]."""
+    g = NoiseGenerator(seed)
+    s0 = _bits(g.s)
+    jump = _matpow2(transition_matrix(), stride)
+    block = max(1, int(np.sqrt(lanes)))
+    # T[:, b] = jump^b s0 for b < block; then jump^(a*block) T for each a.
+    t = np.empty((256, block), dtype=np.float32)
+    v = s0
+    for b in range(block):
+        t[:, b] = v
+        v = _matmul2(jump, v)
+    big = _matpow2(jump, block)
+    cols = []
+    cur = t
+    for _ in range((lanes + block - 1) // block):
+        cols.append(cur)
+        cur = _matmul2(big, cur)
+    bits = np.concatenate(cols, axis=1)[:, :lanes].T.astype(np.uint8)   # [lanes, 256]
+    packed = np.packbits(bits, axis=1, bitorder="little")                # [lanes, 32] bytes
+    return np.ascontiguousarray(packed).view("<u8").reshape(lanes, 4)
+
+
+def words(seed: int, count: int, device="cpu", lanes: int | None = None):
+    """The first `count` words of the stream as an int64 tensor (two's complement of the uint64)."""
+    import torch
+    if lanes is None:
+        # Many lanes on a GPU (each step is one kernel per operation); few on a CPU, where the
+        # jump matrices' cost grows with the lanes and a step's Python overhead is small.
+        lanes = int(min(max(1, count // 64), (1 << 16) if str(device).startswith("cuda") else 4096))
+    stride = (count + lanes - 1) // lanes
+    st = torch.from_numpy(lane_states(seed, lanes, stride).view(np.int64).copy()).to(device)
+    s0, s1, s2, s3 = (st[:, i].clone() for i in range(4))
+    out = torch.empty((stride, lanes), dtype=torch.int64, device=device)
+
+    def shr(x, k):  # logical right shift of int64 bit patterns
+        return (x >> k) & ((1 << (64 - k)) - 1)
+
+    def rotl(x, k):
+        return (x << k) | shr(x, 64 - k)
+    for i in range(stride):
+        r = s1 * 5
+        out[i] = rotl(r, 7) * 9
+        t = s1 << 17
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = rotl(s3, 45)
+    return out.t().reshape(-1)[:count]
+
+
+def noise(seed: int, samples: int, positions: int, sigma: np.ndarray, device="cpu"):
+    """As NoiseGenerator(seed).noise(samples, positions, sigma), as a float32 tensor on `device`."""
+    import torch
+    sigma_t = torch.as_tensor(np.asarray(sigma, dtype=np.float32), device=device)
+    f = sigma_t.shape[0]
+    count = samples * positions * f
+    pairs = (count + 1) // 2
+    w = words(seed, 2 * pairs, device=device)
+    u = ((w >> 11) & ((1 << 53) - 1)).to(torch.float64)
+    u = (u + 0.5) / 9007199254740992.0
+    u1, u2 = u[0::2], u[1::2]
+    r = torch.sqrt(-2.0 * torch.log(u1))
+    a = (2.0 * np.pi) * u2
+    g = torch.stack([r * torch.cos(a), r * torch.sin(a)], dim=1).reshape(-1)[:count]
+    return (g.to(torch.float32).reshape(samples, positions, f) * sigma_t)
