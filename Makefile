@@ -27,9 +27,11 @@ build-release: deps
 run: build-release
 	$(BIN)
 
-# Both suites run whatever the first gives; the target fails if either failed.
+# The engine's environment first (the Swift client's tests drive the PyTorch engine from it),
+# then both suites, whatever the first gives; the target fails if anything failed.
 test: deps
 	@status=0; \
+	$(MAKE) --no-print-directory engine-venv || status=1; \
 	$(MAKE) --no-print-directory swift-test || status=1; \
 	$(MAKE) --no-print-directory engine-test || status=1; \
 	exit $$status

@@ -26,8 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.max_batch < 1:
         ap.error("--max-batch must be at least 1")
-    # The protocol owns stdout: keep the binary stream, and send every stray print to stderr.
-    out = sys.stdout.buffer
+    # The protocol owns stdout: keep a private copy of its descriptor for the frames, and point
+    # descriptor 1 (and Python's sys.stdout) at stderr, so stray prints of any library, Python or
+    # native, can never corrupt the stream.
+    sys.stdout.flush()
+    out = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
     sys.stdout = sys.stderr
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     if args.threads:

@@ -27,6 +27,7 @@ from .errors import EngineError, bad_request
 from .families import FAMILIES, family_for
 
 DTYPE_NAMES = ("float32", "bfloat16", "float16")
+FAST_NOISE_MIN = 1 << 20   # values; --noise fast draws smaller tensors exactly
 
 
 def _torch():
@@ -97,8 +98,9 @@ def _expand_batch(name: str, t, b: int):
     if t is None or b == 1:
         return t
     if name == "position_ids" and t.dim() == 3:   # multimodal rotary positions [sections, 1, T]
-        return t.expand(t.shape[0], b, *t.shape[2:])
-    return t.expand(b, *t.shape[1:])
+        return t.expand(t.shape[0], b, *t.shape[2:]).contiguous()
+    # Materialised: a stride-0 batch sends the projections down a slow path.
+    return t.expand(b, *t.shape[1:]).contiguous()
 
 
 class LoadedModel:
@@ -321,7 +323,8 @@ class LoadedModel:
             arr = st.float().cpu().numpy()
             sigma = (noise_spec.feature_std(arr, positions) * np.float32(sigma_scale)).astype(np.float32)
             stream = noise_spec.stream_seed(seed, f"{tags}/{tag}")
-            if self.noise_mode == "fast":
+            # Small draws are cheaper value by value than the lanes' jump matrices.
+            if self.noise_mode == "fast" and samples * len(positions) * sigma.shape[0] >= FAST_NOISE_MIN:
                 out[tag] = noise_lanes.noise(stream, samples, len(positions), sigma, device=self.device).cpu().numpy()
             else:
                 out[tag] = noise_spec.NoiseGenerator(stream).noise(samples, len(positions), sigma)

@@ -20,7 +20,7 @@ class EngineProcess:
     def __init__(self, *args: str, timeout: float = 120):
         env = dict(os.environ)
         env["PYTHONPATH"] = PKG + os.pathsep + env.get("PYTHONPATH", "")
-        self.p = subprocess.Popen([sys.executable, "-m", "amps_torch_engine.cli", "--threads", "2", *args],
+        self.p = subprocess.Popen([sys.executable, "-m", "amps_torch_engine.cli", "--threads", "1", *args],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         self.timeout = timeout
         self.next_id = 0

@@ -45,7 +45,7 @@ CASES = ["llava"] + list(FAMILY_DIRS)
 
 @pytest.fixture(scope="module", params=CASES)
 def case(request):
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     d, prompt, image, expected = default_model_case() if request.param == "llava" else family_case(request.param)
     m = LoadedModel(d, device="cpu", dtype="float32")
     with open(image, "rb") as fh:
