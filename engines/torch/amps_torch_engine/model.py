@@ -28,6 +28,7 @@ from .families import FAMILIES, family_for
 
 DTYPE_NAMES = ("float32", "bfloat16", "float16")
 FAST_NOISE_MIN = 1 << 20   # values; --noise fast draws smaller tensors exactly
+LANES_MIN = 1 << 14        # values; from here the exact draw takes its integer stream from lanes
 
 
 def _torch():
@@ -291,13 +292,30 @@ class LoadedModel:
         return Handle(ids, image_positions, record["lm_inputs"], layer_inputs,
                       [record["keys"][l] for l in range(L)], [record["values"][l] for l in range(L)], logits, steering)
 
-    def _lm_logits(self, handle: Handle, batch: int, **hook_args):
-        """Last-position logits [B, V] float32 of B copies of the prompt under the hooks."""
+    def _resumable_from(self, layer: int) -> int:
+        """The layer a pass may resume from: `layer`, unless the decoder mixes attention types
+        (the language model indexes its per-layer mask by position in its layer list)."""
+        types = getattr(self.model.config.text_config, "layer_types", None)
+        return 0 if types and len(set(types)) > 1 else layer
+
+    def _lm_logits(self, handle: Handle, batch: int, from_layer: int = 0, **hook_args):
+        """Last-position logits [B, V] float32 of B copies of the prompt under the hooks.
+        With from_layer > 0 the pass resumes from the recorded residual entering that layer
+        (nothing the hooks add acts below it), running only the layers from there up: the
+        language model is called with its layer list cut to layers[from_layer:]."""
         torch = self.torch
+        start = self._resumable_from(from_layer)
         kw = {k: _expand_batch(k, v, batch) for k, v in handle.lm_inputs.items() if v is not None}
-        with torch.no_grad(), self._hooks(prompt_length=handle.length, batch=batch, **hook_args):
-            h = self.lm(**kw, use_cache=False).last_hidden_state[:, -1, :]
-            logits = self.head(h).float()
+        full = self.lm.layers
+        if start > 0:
+            kw["inputs_embeds"] = _expand_batch("inputs_embeds", handle.layer_inputs[start][None], batch)
+            self.lm.layers = torch.nn.ModuleList(list(full)[start:])
+        try:
+            with torch.no_grad(), self._hooks(prompt_length=handle.length, batch=batch, **hook_args):
+                h = self.lm(**kw, use_cache=False).last_hidden_state[:, -1, :]
+                logits = self.head(h).float()
+        finally:
+            self.lm.layers = full
         if not torch.isfinite(logits).all():
             raise EngineError("numerical", "logits contain NaN or infinity")
         return logits.cpu().numpy()
@@ -309,7 +327,7 @@ class LoadedModel:
             part = Steering.__new__(Steering)
             part.__dict__.update(steering.__dict__)
             part.scales = steering.scales[s:s + self.max_batch]
-            chunks.append(self._lm_logits(handle, len(part.scales), steering=part))
+            chunks.append(self._lm_logits(handle, len(part.scales), from_layer=min(steering.vectors, default=0), steering=part))
         return np.concatenate(chunks, axis=0)
 
     def draw_noise(self, handle: Handle, layer: int, target: str, positions: list[int], samples: int,
@@ -323,9 +341,12 @@ class LoadedModel:
             arr = st.float().cpu().numpy()
             sigma = (noise_spec.feature_std(arr, positions) * np.float32(sigma_scale)).astype(np.float32)
             stream = noise_spec.stream_seed(seed, f"{tags}/{tag}")
+            count = samples * len(positions) * sigma.shape[0]
             # Small draws are cheaper value by value than the lanes' jump matrices.
-            if self.noise_mode == "fast" and samples * len(positions) * sigma.shape[0] >= FAST_NOISE_MIN:
+            if self.noise_mode == "fast" and count >= FAST_NOISE_MIN:
                 out[tag] = noise_lanes.noise(stream, samples, len(positions), sigma, device=self.device).cpu().numpy()
+            elif count >= LANES_MIN:
+                out[tag] = noise_lanes.noise(stream, samples, len(positions), sigma, exact=True).numpy()
             else:
                 out[tag] = noise_spec.NoiseGenerator(stream).noise(samples, len(positions), sigma)
         return out
@@ -342,7 +363,7 @@ class LoadedModel:
             if st is not None and len(st.scales) != 1:
                 raise bad_request("a handle steered with several scales cannot be perturbed")
             spec = (layer, pos, part)
-            chunks.append(self._lm_logits(handle, b, steering=st,
+            chunks.append(self._lm_logits(handle, b, from_layer=layer, steering=st,
                                           kv_noise=spec if target == "kv" else None,
                                           residual_noise=spec if target == "residual" else None))
         return np.concatenate(chunks, axis=0)

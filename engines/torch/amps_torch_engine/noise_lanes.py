@@ -58,30 +58,31 @@ def _matmul2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.mod(a.astype(np.float32) @ b.astype(np.float32), np.float32(2.0))
 
 
-def _matpow2(m: np.ndarray, e: int) -> np.ndarray:
-    result = np.eye(256, dtype=np.float32)
-    base = m
-    while e:
-        if e & 1:
-            result = _matmul2(result, base)
-        base = _matmul2(base, base)
-        e >>= 1
-    return result
+_POW2: list[np.ndarray] = []
 
 
-def lane_states(seed: int, lanes: int, stride: int) -> np.ndarray:
-    """The xoshiro256** state after lane*stride steps, for each lane: uint64 [lanes, 4]."""
+def jump_matrix(k: int) -> np.ndarray:
+    """M^(2^k), by repeated squaring, kept: lanes are always 2^k words apart."""
+    if not _POW2:
+        _POW2.append(transition_matrix().astype(np.float32))
+    while len(_POW2) <= k:
+        _POW2.append(_matmul2(_POW2[-1], _POW2[-1]))
+    return _POW2[k]
+
+
+def lane_states(seed: int, lanes: int, stride_log2: int) -> np.ndarray:
+    """The xoshiro256** state after lane * 2^stride_log2 steps, for each lane: uint64 [lanes, 4]."""
     g = NoiseGenerator(seed)
-    s0 = _bits(g.s)
-    jump = _matpow2(transition_matrix(), stride)
-    block = max(1, int(np.sqrt(lanes)))
-    # T[:, b] = jump^b s0 for b < block; then jump^(a*block) T for each a.
+    block_log2 = max(0, (lanes - 1).bit_length() // 2)
+    block = 1 << block_log2
+    jump = jump_matrix(stride_log2)
+    # T[:, b] = jump^b s0 for b < block; then (jump^block)^a T for each a.
     t = np.empty((256, block), dtype=np.float32)
-    v = s0
+    v = _bits(g.s).astype(np.float32)
     for b in range(block):
         t[:, b] = v
         v = _matmul2(jump, v)
-    big = _matpow2(jump, block)
+    big = jump_matrix(stride_log2 + block_log2)
     cols = []
     cur = t
     for _ in range((lanes + block - 1) // block):
@@ -92,15 +93,39 @@ def lane_states(seed: int, lanes: int, stride: int) -> np.ndarray:
     return np.ascontiguousarray(packed).view("<u8").reshape(lanes, 4)
 
 
+def _step_lanes_numpy(states: np.ndarray, stride: int) -> np.ndarray:
+    """uint64 [lanes, stride]: each lane's next `stride` words (numpy's uint64 wraps mod 2^64)."""
+    s0, s1, s2, s3 = (states[:, i].copy() for i in range(4))
+    out = np.empty((stride, states.shape[0]), dtype=np.uint64)
+    u5, u9 = np.uint64(5), np.uint64(9)
+    k7, k57, k17, k45, k19 = (np.uint64(k) for k in (7, 57, 17, 45, 19))
+    for i in range(stride):
+        r = s1 * u5
+        out[i] = ((r << k7) | (r >> k57)) * u9
+        t = s1 << k17
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = (s3 << k45) | (s3 >> k19)
+    return np.ascontiguousarray(out.T)
+
+
 def words(seed: int, count: int, device="cpu", lanes: int | None = None):
     """The first `count` words of the stream as an int64 tensor (two's complement of the uint64)."""
     import torch
     if lanes is None:
         # Many lanes on a GPU (each step is one kernel per operation); few on a CPU, where the
         # jump matrices' cost grows with the lanes and a step's Python overhead is small.
-        lanes = int(min(max(1, count // 64), (1 << 16) if str(device).startswith("cuda") else 4096))
-    stride = (count + lanes - 1) // lanes
-    st = torch.from_numpy(lane_states(seed, lanes, stride).view(np.int64).copy()).to(device)
+        lanes = int(min(max(1, count // 512), (1 << 16) if str(device).startswith("cuda") else 256))
+    stride_log2 = max(0, ((count + lanes - 1) // lanes - 1).bit_length())
+    stride = 1 << stride_log2
+    lanes = (count + stride - 1) // stride
+    states = lane_states(seed, lanes, stride_log2)
+    if not str(device).startswith("cuda"):
+        return torch.from_numpy(_step_lanes_numpy(states, stride).view(np.int64).reshape(-1)[:count].copy())
+    st = torch.from_numpy(states.view(np.int64).copy()).to(device)
     s0, s1, s2, s3 = (st[:, i].clone() for i in range(4))
     out = torch.empty((stride, lanes), dtype=torch.int64, device=device)
 
@@ -122,8 +147,11 @@ def words(seed: int, count: int, device="cpu", lanes: int | None = None):
     return out.t().reshape(-1)[:count]
 
 
-def noise(seed: int, samples: int, positions: int, sigma: np.ndarray, device="cpu"):
-    """As NoiseGenerator(seed).noise(samples, positions, sigma), as a float32 tensor on `device`."""
+def noise(seed: int, samples: int, positions: int, sigma: np.ndarray, device="cpu", exact: bool = False):
+    """As NoiseGenerator(seed).noise(samples, positions, sigma), as a float32 tensor on `device`.
+    exact: the transform with the C library's log/cos/sin value by value (bit-identical to
+    noise.py, the integer stream still vectorised); else torch's, on the device."""
+    import math
     import torch
     sigma_t = torch.as_tensor(np.asarray(sigma, dtype=np.float32), device=device)
     f = sigma_t.shape[0]
@@ -132,8 +160,18 @@ def noise(seed: int, samples: int, positions: int, sigma: np.ndarray, device="cp
     w = words(seed, 2 * pairs, device=device)
     u = ((w >> 11) & ((1 << 53) - 1)).to(torch.float64)
     u = (u + 0.5) / 9007199254740992.0
-    u1, u2 = u[0::2], u[1::2]
-    r = torch.sqrt(-2.0 * torch.log(u1))
-    a = (2.0 * np.pi) * u2
-    g = torch.stack([r * torch.cos(a), r * torch.sin(a)], dim=1).reshape(-1)[:count]
-    return (g.to(torch.float32).reshape(samples, positions, f) * sigma_t)
+    if exact:
+        u1, u2 = u[0::2].cpu().tolist(), u[1::2].cpu().tolist()
+        log, sqrt, cos, sin, two_pi = math.log, math.sqrt, math.cos, math.sin, 2.0 * math.pi
+        r = [sqrt(-2.0 * log(a)) for a in u1]
+        ang = [two_pi * b for b in u2]
+        both = np.empty(2 * pairs, dtype=np.float64)
+        both[0::2] = [ri * cos(a) for ri, a in zip(r, ang)]
+        both[1::2] = [ri * sin(a) for ri, a in zip(r, ang)]
+        g = torch.from_numpy(both[:count]).to(device)
+    else:
+        u1, u2 = u[0::2], u[1::2]
+        r = torch.sqrt(-2.0 * torch.log(u1))
+        a = (2.0 * np.pi) * u2
+        g = torch.stack([r * torch.cos(a), r * torch.sin(a)], dim=1).reshape(-1)[:count]
+    return g.to(torch.float32).reshape(samples, positions, f) * sigma_t

@@ -115,3 +115,17 @@ def test_fast_noise_matches_fixture(spec):
         diff = exact != fast
         assert diff.mean() < 1e-4
         assert np.all(np.abs(exact - fast)[diff] <= np.spacing(np.abs(exact[diff])) * 1.01)
+
+
+def test_exact_lanes_path_is_bit_identical(spec):
+    """noise_lanes.noise(exact=True): the integer stream from lanes, the C library's transform
+    value by value: the fixture's values bit for bit (what --noise exact uses for large draws)."""
+    from amps_torch_engine import noise_lanes as F
+    for c in spec["noise_large"]:
+        f = c["features"]
+        sigma = (np.arange(f, dtype=np.float32) + np.float32(1)) / np.float32(16)
+        a = F.noise(int(c["seed"], 16), c["samples"], c["positions"], sigma, exact=True).numpy()
+        assert digest(a) == c["fnv1a64"]
+    for c in spec["noise_small"]:
+        a = F.noise(int(c["seed"], 16), c["samples"], c["positions"], f32(c["sigma_bits"]), exact=True).numpy()
+        assert bits(a) == c["noise_bits"]
