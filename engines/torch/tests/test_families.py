@@ -247,3 +247,46 @@ def test_greedy_generation_matches_generate(prepared):
         out = m.model.generate(**own_inputs(m, h, 1), max_new_tokens=6, do_sample=False, min_new_tokens=6,
                                eos_token_id=None, pad_token_id=0)
     assert tokens == out[0, h.length:].tolist()
+
+
+def test_steered_generation_matches_generate_with_hook(prepared):
+    name, m, h, _ = prepared
+    u = {1: np.linspace(-1, 1, m.hidden).astype(np.float32)}
+    st = Steering({"vectors": "u", "layers": [1], "scales": [3.0]}, {"u": u}, m.layer_count, m.hidden)
+    tokens, _ = m.generate(h, 5, False, st)
+    ut = torch.from_numpy(u[1])
+
+    def hook(mod, args, out):
+        x = out[0] if isinstance(out, tuple) else out
+        x = x + 3.0 * ut
+        return (x,) + tuple(out[1:]) if isinstance(out, tuple) else x
+    k = m.lm.layers[1].register_forward_hook(hook)
+    try:
+        with torch.no_grad():
+            out = m.model.generate(**own_inputs(m, h, 1), max_new_tokens=5, min_new_tokens=5, do_sample=False,
+                                   eos_token_id=None, pad_token_id=0)
+    finally:
+        k.remove()
+    assert tokens == out[0, h.length:].tolist()
+
+
+def test_bfloat16_engine_follows_float32():
+    """--dtype bfloat16: the same primitives run in the checkpoint's half precision; the answers stay
+    close to float32's (bf16 rounding: loose bound) and finite, noise and steering cast as needed."""
+    d, prompt, image, _ = default_model_case()
+    with open(image, "rb") as fh:
+        img = fh.read()
+    m32 = LoadedModel(d, device="cpu", dtype="float32")
+    m16 = LoadedModel(d, device="cpu", dtype="bfloat16")
+    h32, h16 = m32.prepare(prompt, img, image, None), m16.prepare(prompt, img, image, None)
+    assert h16.ids == h32.ids and m16.describe()["dtype"] == "bfloat16"
+    p32 = np.exp(h32.logits - h32.logits.max()); p32 /= p32.sum()
+    p16 = np.exp(h16.logits - h16.logits.max()); p16 /= p16.sum()
+    assert np.abs(p32 - p16).max() < 0.05
+    pos = h16.image_positions[:8]
+    got = m16.perturb(h16, 2, "kv", pos, m16.draw_noise(h16, 2, "kv", pos, 4, 1.0, 0, "bf16"))
+    assert got.dtype == np.float32 and np.isfinite(got).all() and got.shape == (4, m16.vocab)
+    u = {3: np.ones(m16.hidden, dtype=np.float32)}
+    st = Steering({"vectors": "u", "layers": [3], "scales": [0.0, 1.0]}, {"u": u}, m16.layer_count, m16.hidden)
+    s16 = m16.steer(h16, st)
+    assert np.isfinite(s16).all() and np.abs(s16[0] - h16.logits).max() < 1e-2

@@ -144,3 +144,15 @@ def test_requests_on_a_model(engine):
         assert h["kind"] == "error" and h["code"] == "bad_request", (kind, fields, h)
     assert engine.request("release", handle=hid)[0]["kind"] == "ok"
     assert engine.request("release", handle=hid)[0]["code"] == "bad_request"
+
+
+def test_exceptions_are_classified():
+    from amps_torch_engine.server import Server
+
+    class OutOfMemoryError(RuntimeError):
+        pass
+    e = Server.classify(OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB\nmore detail"))
+    assert e.code == "out_of_memory" and "\n" not in e.message
+    assert Server.classify(ImportError("No module named 'torchvision'")).code == "missing_package"
+    e = Server.classify(ValueError("something odd\nsecond line"))
+    assert e.code == "internal" and e.message == "ValueError: something odd"
