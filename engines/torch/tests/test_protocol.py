@@ -156,3 +156,14 @@ def test_exceptions_are_classified():
     assert Server.classify(ImportError("No module named 'torchvision'")).code == "missing_package"
     e = Server.classify(ValueError("something odd\nsecond line"))
     assert e.code == "internal" and e.message == "ValueError: something odd"
+
+
+def test_answer_outputs_fold_the_full_softmax():
+    from amps_torch_engine.server import answer_outputs
+    logits = np.array([[0.0, 1.0, 2.0, -1.0], [5.0, 5.0, -3.0, 0.5]], dtype=np.float32)
+    out = answer_outputs(logits, [1, 3])
+    for row in range(2):
+        e = [np.exp(float(x) - float(logits[row].max())) for x in logits[row]]
+        assert np.allclose(out["answer_probs"][row], [e[1] / sum(e), e[3] / sum(e)], rtol=1e-15, atol=0)
+    assert out["argmax"].tolist() == [2, 0]   # ties go to the first id
+    assert out["answer_probs"].dtype == np.float64 and out["argmax"].dtype == np.int64
