@@ -93,6 +93,29 @@ def lane_states(seed: int, lanes: int, stride_log2: int) -> np.ndarray:
     return np.ascontiguousarray(packed).view("<u8").reshape(lanes, 4)
 
 
+def lane_states_torch(seed: int, lanes: int, stride_log2: int, device) -> "torch.Tensor":
+    """lane_states with the jump products on `device` (float32 products of 0/1 entries with sums
+    <= 256 are exact, TF32 included): int64 [lanes, 4], the uint64 words' bit patterns."""
+    import torch
+    g = NoiseGenerator(seed)
+    block_log2 = max(0, (lanes - 1).bit_length() // 2)
+    block = 1 << block_log2
+    jump = torch.from_numpy(jump_matrix(stride_log2)).to(device)
+    big = torch.from_numpy(jump_matrix(stride_log2 + block_log2)).to(device)
+    t = torch.empty((256, block), dtype=torch.float32, device=device)
+    v = torch.from_numpy(_bits(g.s).astype(np.float32)).to(device)
+    for b in range(block):
+        t[:, b] = v
+        v = torch.remainder(jump @ v, 2.0)
+    cols, cur = [], t
+    for _ in range((lanes + block - 1) // block):
+        cols.append(cur)
+        cur = torch.remainder(big @ cur, 2.0)
+    bits = torch.cat(cols, dim=1)[:, :lanes].t().to(torch.int64)         # [lanes, 256]
+    weights = torch.ones(64, dtype=torch.int64, device=device) << torch.arange(64, device=device)
+    return (bits.reshape(lanes, 4, 64) * weights).sum(dim=2)              # sums of distinct bits: exact
+
+
 def _step_lanes_numpy(states: np.ndarray, stride: int) -> np.ndarray:
     """uint64 [lanes, stride]: each lane's next `stride` words (numpy's uint64 wraps mod 2^64)."""
     s0, s1, s2, s3 = (states[:, i].copy() for i in range(4))
@@ -112,20 +135,22 @@ def _step_lanes_numpy(states: np.ndarray, stride: int) -> np.ndarray:
     return np.ascontiguousarray(out.T)
 
 
-def words(seed: int, count: int, device="cpu", lanes: int | None = None):
-    """The first `count` words of the stream as an int64 tensor (two's complement of the uint64)."""
+def words(seed: int, count: int, device="cpu", lanes: int | None = None, backend: str | None = None):
+    """The first `count` words of the stream as an int64 tensor (two's complement of the uint64).
+    backend: "torch" (lanes stepped as int64 tensors on `device`; the default on CUDA) or
+    "numpy" (the default elsewhere)."""
     import torch
     if lanes is None:
         # Many lanes on a GPU (each step is one kernel per operation); few on a CPU, where the
         # jump matrices' cost grows with the lanes and a step's Python overhead is small.
-        lanes = int(min(max(1, count // 512), (1 << 16) if str(device).startswith("cuda") else 256))
+        lanes = int(min(max(1, count // 256), (1 << 20) if str(device).startswith("cuda") else 256))
     stride_log2 = max(0, ((count + lanes - 1) // lanes - 1).bit_length())
     stride = 1 << stride_log2
     lanes = (count + stride - 1) // stride
-    states = lane_states(seed, lanes, stride_log2)
-    if not str(device).startswith("cuda"):
+    if (backend or ("torch" if str(device).startswith("cuda") else "numpy")) == "numpy":
+        states = lane_states(seed, lanes, stride_log2)
         return torch.from_numpy(_step_lanes_numpy(states, stride).view(np.int64).reshape(-1)[:count].copy())
-    st = torch.from_numpy(states.view(np.int64).copy()).to(device)
+    st = lane_states_torch(seed, lanes, stride_log2, device)
     s0, s1, s2, s3 = (st[:, i].clone() for i in range(4))
     out = torch.empty((stride, lanes), dtype=torch.int64, device=device)
 

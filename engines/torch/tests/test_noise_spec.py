@@ -129,3 +129,23 @@ def test_exact_lanes_path_is_bit_identical(spec):
     for c in spec["noise_small"]:
         a = F.noise(int(c["seed"], 16), c["samples"], c["positions"], f32(c["sigma_bits"]), exact=True).numpy()
         assert bits(a) == c["noise_bits"]
+
+
+def test_device_lane_states_equal_numpy_ones():
+    """The GPU path's jump products (run here on the CPU) give the numpy path's lane states."""
+    from amps_torch_engine import noise_lanes as F
+    for seed, lanes, stride_log2 in [(0, 1, 0), (5, 37, 3), (2 ** 64 - 1, 300, 6)]:
+        want = F.lane_states(seed, lanes, stride_log2)
+        got = F.lane_states_torch(seed, lanes, stride_log2, "cpu").numpy().view(np.uint64)
+        assert (got == want).all()
+    # and the first lane's state is the generator's own
+    assert F.lane_states(11, 1, 4).tolist()[0] == N.NoiseGenerator(11).s
+
+
+def test_torch_stepping_gives_the_same_words():
+    """The CUDA path's int64 stepping (logical shifts emulated on two's complement), run on the CPU."""
+    from amps_torch_engine import noise_lanes as F
+    for seed, count, lanes in [(1, 999, 5), (2 ** 63 + 5, 20000, None)]:
+        want = N.NoiseGenerator(seed).next_u64_block(count)
+        got = F.words(seed, count, lanes=lanes, backend="torch").numpy().view(np.uint64).tolist()
+        assert got == want
