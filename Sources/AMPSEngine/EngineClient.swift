@@ -112,6 +112,37 @@ public final class EngineClient: @unchecked Sendable {
         return t
     }
 
+    /// Recorded states of a prepared prompt: `what` = residual (after layer l), layer_input
+    /// (entering l), k or v (k_proj / v_proj outputs); positions may count from the end (-1).
+    /// Returns layer -> [positions, F].
+    public func capture(_ p: EnginePrompt, what: String, layers: [Int], positions: [Int]) throws -> [Int: Tensor] {
+        let r = try process.request(["kind": "capture", "handle": p.handle, "what": what, "layers": layers, "positions": positions],
+                                    timeout: timeouts.other)
+        var out: [Int: Tensor] = [:]
+        for l in layers {
+            guard let t = r.tensor("\(what).\(l)") else { throw fail("capture reply lacks \(what).\(l)") }
+            out[l] = t
+        }
+        return out
+    }
+
+    /// Token ids of each text (no image expansion), as the engine's tokenizer makes them.
+    public func tokenize(_ texts: [String], addSpecialTokens: Bool = false) throws -> [[Int]] {
+        let r = try process.request(["kind": "tokenize", "texts": texts, "add_special_tokens": addSpecialTokens], timeout: timeouts.other)
+        guard let ids = r.ints("ids"), let lengths = (r.header["lengths"] as? [NSNumber])?.map(\.intValue),
+              lengths.reduce(0, +) == ids.count else { throw fail("tokenize reply lacks ids or lengths") }
+        var out: [[Int]] = [], at = 0
+        for n in lengths { out.append(Array(ids[at..<(at + n)])); at += n }
+        return out
+    }
+
+    /// The vocabulary strings of ids (for showing top tokens).
+    public func detokenize(_ ids: [Int]) throws -> [String] {
+        let r = try process.request(["kind": "detokenize", "ids": ids], timeout: timeouts.other)
+        guard let t = r.header["tokens"] as? [String], t.count == ids.count else { throw fail("detokenize reply lacks tokens") }
+        return t
+    }
+
     public func release(_ p: EnginePrompt) throws {
         _ = try process.request(["kind": "release", "handle": p.handle], timeout: timeouts.other)
     }

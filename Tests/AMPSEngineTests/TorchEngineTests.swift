@@ -73,6 +73,18 @@ final class TorchEngineTests: XCTestCase {
         let lens = try client.logitLens(p, layers: [2])
         XCTAssertLessThanOrEqual(maxDiff(lens, model.logitLens(pass, layer: 2)), 1e-4)
         XCTAssertEqual(try client.generate(p, maxNewTokens: 4, stopAtEOS: false), model.generate(probe.input, maxNewTokens: 4, stopAtEOS: false))
+        let captured = try client.capture(p, what: "residual", layers: [0, 7], positions: [-1, 3])
+        for l in [0, 7] {
+            let c = captured[l]!, d = model.hiddenSize
+            XCTAssertEqual(c.shape, [2, d])
+            let want = Tensor(shape: [2, d], values: [pass.length - 1, 3].flatMap { row in (0..<d).map { pass.layerInputs[l + 1].data[row * d + $0] } })
+            // Residuals grow through the layers: 1e-4 relative to the largest entry.
+            let scale = max(1, (0..<want.count).map { abs(want.data[$0]) }.max()!)
+            XCTAssertLessThanOrEqual(maxDiff(c, want), 1e-4 * scale, "residual after layer \(l)")
+        }
+        let (a, b) = try PromptTemplate.load(modelFolder: folder).answerTokenIds(model.tokenizer)
+        XCTAssertEqual(try client.tokenize(["A", "B"]), [[a], [b]])
+        XCTAssertEqual(try client.detokenize([a, b]), [model.tokenizer.token(for: a)!, model.tokenizer.token(for: b)!])
         try client.release(p)
         XCTAssertThrowsError(try client.steer(p, vectors: "amps", layers: [3], scales: [1])) { e in
             XCTAssertTrue("\(e)".contains("unknown handle"), "\(e)")
