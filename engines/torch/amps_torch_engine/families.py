@@ -79,6 +79,9 @@ class Family:
         positions = [i for i, t in enumerate(ids) if t == tok]
         if len(positions) != n:
             raise bad_request(f"tokenizer: <image> became {len(positions)} image tokens (id {tok}), expected {n}")
+        limit = getattr(model.model.config.text_config, "max_position_embeddings", None)
+        if limit and len(ids) > limit:
+            raise bad_request(f"prompt of {len(ids)} tokens exceeds the model's context of {limit} positions")
         if any(t < 0 or t >= model.vocab for t in ids):
             raise bad_request(f"a token id is outside the model's vocabulary of {model.vocab}")
         enc = {"input_ids": torch.tensor([ids]), "attention_mask": torch.ones(1, len(ids), dtype=torch.long)}

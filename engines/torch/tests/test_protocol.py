@@ -124,6 +124,7 @@ def test_requests_on_a_model(engine):
         ("prepare", {"image": img}, {"prompt": "<image><image>"}, "bad_request"),
         ("prepare", {"image": np.zeros(10, dtype=np.uint8)}, {"prompt": "<image>\nhi"}, "bad_request"),
         ("prepare", None, {"prompt": "<image>\nhi"}, "bad_request"),
+        ("prepare", {"image": img}, {"prompt": "<image>\n" + "A " * 300}, "bad_request"),   # context is 256
         ("steer", None, {"handle": 99}, "bad_request"),
         ("upload_vectors", {"layer.0": np.zeros(5, dtype=np.float32)}, {"name": "v", "layers": [0]}, "bad_request"),
         ("upload_vectors", {"layer.0": np.zeros(128, dtype=np.float32)}, {"name": "v", "layers": [8]}, "bad_request"),
