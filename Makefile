@@ -8,7 +8,7 @@ SWIFT ?= swift
 DEB_PACKAGES := libopenblas-dev libncurses-dev libpng-dev libjpeg62-turbo-dev pkg-config tmux
 BIN := .build/release/amps
 
-.PHONY: deps build build-release run test bench fixtures artifacts reference clean
+.PHONY: deps build build-release run test swift-test engine-venv engine-test bench fixtures artifacts reference clean
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
@@ -29,9 +29,39 @@ build-release: deps
 run: build-release
 	$(BIN)
 
-test: export OPENBLAS_CORETYPE ?= $(TEST_CORETYPE)
+# The engine's environment first (the Swift client's tests drive the PyTorch engine from it),
+# then both suites, whatever the first gives; the target fails if anything failed.
+test swift-test engine-test: export OPENBLAS_CORETYPE ?= $(TEST_CORETYPE)
 test: deps
+	@status=0; \
+	$(MAKE) --no-print-directory engine-venv || status=1; \
+	$(MAKE) --no-print-directory swift-test || status=1; \
+	$(MAKE) --no-print-directory engine-test || status=1; \
+	exit $$status
+
+swift-test: deps
 	$(SWIFT) test -j 2 --disable-swift-testing
+
+# The PyTorch engine (engines/torch) in a virtual environment of the repository (.venv/, git-
+# ignored): the pinned CPU stack of tools/requirements.txt, then the package itself without
+# dependencies, so its install never replaces torch. The stamp makes it quick once there.
+VENV := .venv
+ENGINE_STAMP := $(VENV)/.amps-engine-stamp
+PYTHON3 ?= python3
+
+$(ENGINE_STAMP): tools/requirements.txt engines/torch/pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON3) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r tools/requirements.txt pytest==9.2.0
+	$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e engines/torch
+	$(VENV)/bin/pip check
+	touch $@
+
+engine-venv: $(ENGINE_STAMP)
+
+# pytest's exit status is the target's: 0 all passed; anything else (failures, errors, no
+# tests collected = 5) fails it.
+engine-test: engine-venv
+	cd engines/torch && ../../$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests
 
 # Both sides at the same instruction set, twice: AVX-512 (OpenBLAS's SkylakeX kernels and
 # the engine's; PyTorch's own default) where the CPU has it, then capped at AVX2 (the

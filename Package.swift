@@ -25,6 +25,8 @@ let package = Package(
         .target(name: "AMPSCore", dependencies: ["COpenBLAS", "CKernels"]),
         .target(name: "AMPSModel", dependencies: ["AMPSCore", "CPNG", "CJPEG"]),
         .target(name: "AMPSMethod", dependencies: ["AMPSModel"]),
+        // The client of out-of-process engines (docs/ENGINE_PROTOCOL.md); nothing calls it yet.
+        .target(name: "AMPSEngine", dependencies: ["AMPSCore"]),
         .target(name: "AMPSTerminal", dependencies: ["CNcurses"], exclude: ["CONFIG_FORMAT.md"]),
         .target(name: "AMPSInspector", dependencies: ["AMPSMethod", "AMPSTerminal"]),
         .executableTarget(name: "amps", dependencies: [
@@ -38,6 +40,7 @@ let package = Package(
         .testTarget(name: "AMPSInspectorTests", dependencies: ["AMPSInspector", "AMPSTerminal", "AMPSMethod", "SnapshotSupport"],
                     exclude: ["Snapshots", "Fixtures"]),
         .testTarget(name: "AMPSMethodTests", dependencies: ["AMPSMethod"], exclude: ["Fixtures"]),
+        .testTarget(name: "AMPSEngineTests", dependencies: ["AMPSEngine", "AMPSMethod"]),
     ],
     swiftLanguageModes: [.v5]
 )
