@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "AMPSTerminal", dependencies: ["CNcurses"], exclude: ["CONFIG_FORMAT.md"]),
         .target(name: "AMPSInspector", dependencies: ["AMPSMethod", "AMPSTerminal"]),
         .executableTarget(name: "amps", dependencies: [
-            "AMPSInspector", "AMPSMethod", "AMPSModel", "AMPSTerminal",
+            "AMPSInspector", "AMPSMethod", "AMPSModel", "AMPSTerminal", "AMPSEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "AMPSCoreTests", dependencies: ["AMPSCore"]),

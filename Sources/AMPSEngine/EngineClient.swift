@@ -143,6 +143,13 @@ public final class EngineClient: @unchecked Sendable {
         return t
     }
 
+    /// The text of ids as the engine's tokenizer decodes them, special tokens dropped.
+    public func decode(_ ids: [Int]) throws -> String {
+        let r = try process.request(["kind": "detokenize", "ids": ids], timeout: timeouts.other)
+        guard let t = r.header["text"] as? String else { throw fail("detokenize reply lacks text") }
+        return t
+    }
+
     public func release(_ p: EnginePrompt) throws {
         _ = try process.request(["kind": "release", "handle": p.handle], timeout: timeouts.other)
     }

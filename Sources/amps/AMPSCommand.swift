@@ -42,7 +42,28 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Engine threads (default: every core of the machine).")
     var threads: Int?
 
+    @Option(name: .long, help: "Engine that runs the model: swift (in this process, default) or torch (starts amps-torch-engine from PATH).")
+    var engine: String = "swift"
+
+    @Option(name: .customLong("engine-command"), help: ArgumentHelp("Any command that speaks the engine protocol (docs/ENGINE_PROTOCOL.md), e.g. \"ssh gpu-box amps-torch-engine --device cuda\"; --model is then a path where it runs.", valueName: "command"))
+    var engineCommand: String?
+
+    /// The command of the protocol engine chosen, or nil for the Swift engine.
+    func protocolEngineCommand() throws -> String? {
+        guard ["swift", "torch"].contains(engine) else { throw AMPSError.invalidInput("--engine must be swift or torch (got '\(engine)')") }
+        if let engineCommand {
+            guard !engineCommand.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw AMPSError.invalidInput("--engine-command is empty")
+            }
+            return engineCommand
+        }
+        return engine == "torch" ? "amps-torch-engine" : nil
+    }
+
     func load() throws -> LlavaModel {
+        if try protocolEngineCommand() != nil {
+            throw AMPSError.unsupported("\(engineCommand != nil ? "--engine-command" : "--engine torch"): this command runs on the swift engine only so far; forward and generate run on either engine (docs/ENGINE_PROTOCOL.md)")
+        }
         // Set explicitly, whatever OPENBLAS_NUM_THREADS says: OpenBLAS runs single-threaded
         // and the engine spreads its own work (sequences, row blocks, heads, feature
         // blocks) over this many workers. OpenBLAS's pool threads, once woken, spin in

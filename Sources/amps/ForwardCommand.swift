@@ -28,6 +28,9 @@ struct ForwardCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             guard top >= 1 else { throw AMPSError.invalidInput("--top must be at least 1 (got \(top))") }
+            if let command = try model.protocolEngineCommand() {
+                return try ProtocolEngineRun.forward(command: command, model: model.model, input: input, top: top, json: json)
+            }
             let m = try model.load()
             let x = try m.prepare(prompt: input.prompt, imagePath: input.image)
             let pass = m.run(x)
@@ -68,6 +71,9 @@ struct GenerateCommand: ParsableCommand {
         try reportingErrors {
             guard maxNewTokens >= 1 else { throw AMPSError.invalidInput("--max-new-tokens must be at least 1 (got \(maxNewTokens))") }
             try checkOptionBounds()
+            if let command = try model.protocolEngineCommand() {
+                return try ProtocolEngineRun.generate(command: command, model: model.model, input: input, maxNewTokens: maxNewTokens, json: json)
+            }
             let m = try model.load()
             let x = try m.prepare(prompt: input.prompt, imagePath: input.image)
             try MemoryBudget.check(m.generationBytes(promptLength: x.length, maxNewTokens: maxNewTokens),

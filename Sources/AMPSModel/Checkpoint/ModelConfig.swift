@@ -125,11 +125,17 @@ public struct LlavaConfig: Sendable {
     public var visionFeatureLayers: [Int]
     public var featureSelect: FeatureSelect
 
+    /// The families the PyTorch engine (engines/torch) runs.
+    public static let protocolEngineFamilies = ["llava", "llava_next", "qwen2_vl", "qwen2_5_vl"]
+
     public init(path: String) throws {
         let j = try JSONObject.load(path)
         let type = try j.string("model_type")
         guard type == "llava" else {
-            throw AMPSError.unsupported("\(path): model_type '\(type)' is not supported (supported: llava)")
+            if LlavaConfig.protocolEngineFamilies.contains(type) {
+                throw AMPSError.unsupported("\(path): model_type '\(type)' is not supported by the swift engine (it runs llava); use --engine torch")
+            }
+            throw AMPSError.unsupported("\(path): model_type '\(type)' is not supported (the swift engine runs llava; the torch engine also \(LlavaConfig.protocolEngineFamilies.filter { $0 != "llava" }.joined(separator: ", ")))")
         }
         vision = try VisionConfig(try j.object("vision_config"))
         text = try TextConfig(try j.object("text_config"), tieDefault: try j.bool("tie_word_embeddings", default: false))

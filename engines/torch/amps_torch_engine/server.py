@@ -181,7 +181,8 @@ class Server:
     def do_detokenize(self, h, t):
         m = self.need_model()
         ids = _int_list(h, "ids", 0, m.vocab - 1)
-        return {"tokens": m.tokenizer.convert_ids_to_tokens(ids)}, None
+        return {"tokens": m.tokenizer.convert_ids_to_tokens(ids),
+                "text": m.tokenizer.decode(ids, skip_special_tokens=True)}, None
 
     def do_prepare(self, h, t):
         m = self.need_model()

@@ -1,0 +1,75 @@
+import Foundation
+import XCTest
+
+/// `--engine torch` / `--engine-command` through the command line: `forward` and `generate`
+/// give the Swift engine's ids, logits and tokens on the default model, transformers' on a
+/// family only the PyTorch engine runs (Qwen2-VL); the commands that run on the Swift engine
+/// only, a family the Swift engine lacks and a command that is no engine each get one line.
+final class EngineChoiceTests: XCTestCase {
+    static let repo = InspectorEndToEndTests.repo
+
+    func engine() throws -> String {
+        let py = Self.repo.appendingPathComponent(".venv/bin/python").path
+        guard FileManager.default.isExecutableFile(atPath: py) else {
+            throw XCTSkip("no .venv with the PyTorch engine (run `make engine-venv`; `make test` does)")
+        }
+        return "'\(py)' -m amps_torch_engine.cli --device cpu --threads 1"
+    }
+
+    let prompt = "<image>\nText context: The caption says the square is red .\nQuestion: What color is the square ?\nA. red\nB. blue\nAnswer:"
+    let image = "samples/data/images/200000.png"
+
+    func numbers(_ r: AmpsRun, _ key: String) -> [Double] { (r.json?[key] as? [NSNumber])?.map(\.doubleValue) ?? [] }
+
+    func testForwardAndGenerateAgreeAcrossEngines() throws {
+        let cmd = try engine()
+        let swift = try AmpsRun.run(["forward", "--threads", "1", "--prompt", prompt, "--image", image, "--json"])
+        let torch = try AmpsRun.run(["forward", "--engine-command", cmd, "--prompt", prompt, "--image", image, "--json"])
+        XCTAssertEqual(swift.status, 0, swift.stderr)
+        XCTAssertEqual(torch.status, 0, torch.stderr)
+        XCTAssertEqual(numbers(torch, "input_ids"), numbers(swift, "input_ids"))
+        let a = numbers(swift, "logits"), b = numbers(torch, "logits")
+        XCTAssertEqual(a.count, b.count)
+        let diff = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+        XCTAssertLessThanOrEqual(diff, 1e-4 * max(1, a.map(abs).max() ?? 1), "max |logit swift - torch| = \(diff)")
+
+        let gs = try AmpsRun.run(["generate", "--threads", "1", "--prompt", prompt, "--image", image, "--max-new-tokens", "6", "--json"])
+        let gt = try AmpsRun.run(["generate", "--engine-command", cmd, "--prompt", prompt, "--image", image, "--max-new-tokens", "6", "--json"])
+        XCTAssertEqual(gt.status, 0, gt.stderr)
+        XCTAssertEqual(numbers(gt, "generated_ids"), numbers(gs, "generated_ids"))
+        XCTAssertEqual(gt.json?["text"] as? String, gs.json?["text"] as? String)
+    }
+
+    func testQwen2VLRunsOnTheTorchEngineOnly() throws {
+        let cmd = try engine()
+        let folder = "engines/torch/tests/fixtures/qwen2_vl"
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.repo.appendingPathComponent(folder + "/expected.json"))) as! [String: Any]
+        let p = expected["prompt"] as! String
+        let r = try AmpsRun.run(["forward", "--engine-command", cmd, "--model", folder, "--prompt", p, "--image", folder + "/image.png", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(numbers(r, "input_ids"), (expected["input_ids"] as! [NSNumber]).map(\.doubleValue))
+        let ref = (expected["logits_last"] as! [NSNumber]).map(\.doubleValue), got = numbers(r, "logits")
+        XCTAssertEqual(got.count, ref.count)
+        let diff = zip(got, ref).map { abs($0 - $1) }.max() ?? .infinity
+        XCTAssertLessThanOrEqual(diff, 1e-4, "max |logit - transformers| = \(diff)")
+
+        let swift = try AmpsRun.run(["forward", "--model", folder, "--prompt", p, "--image", folder + "/image.png"])
+        XCTAssertEqual(swift.status, 1)
+        XCTAssertTrue(swift.stderr.contains("model_type 'qwen2_vl'") && swift.stderr.contains("use --engine torch"), swift.stderr)
+    }
+
+    func testEngineErrorsAreOneLine() throws {
+        let cases: [([String], String)] = [
+            (["forward", "--engine-command", "echo this is no engine; sleep 1", "--prompt", prompt, "--image", image], "echo this is no engine"),
+            (["forward", "--engine-command", "exit 7", "--prompt", prompt, "--image", image], "exit 7"),
+            (["forward", "--engine", "cuda", "--prompt", prompt, "--image", image], "--engine must be swift or torch"),
+            (["diagnose", "--engine-command", "true", "--instance", "200000"], "runs on the swift engine only"),
+        ]
+        for (args, text) in cases {
+            let r = try AmpsRun.run(args, timeout: 120)
+            XCTAssertEqual(r.status, 1, "\(args): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(text), "\(args): \(r.stderr)")
+        }
+    }
+}
