@@ -202,6 +202,22 @@ final class MC2FormatTests: XCTestCase {
                        "<|im_start|>user <image>\nText context: \(Self.context)\n\(Self.imageInstruction)\nWhat is the man in the picture doing?\nA. riding a bicycle\nB. walking a dog\nAnswer the question by selecting the correct answer A or B.<|im_end|>\n<|im_start|>assistant\n")
     }
 
+    func testNewFamilyPromptForms() throws {
+        func render(_ name: String, _ instruction: Instruction = .none) throws -> String {
+            let t = try PromptTemplate(path: Self.repo.appendingPathComponent("samples/prompts/\(name).json").path)
+            return t.render(try instance(), order: .visionFirst, instruction: instruction)
+        }
+        let mc2 = "Text context: \(Self.context)\nWhat is the man in the picture doing?\nA. riding a bicycle\nB. walking a dog\nAnswer the question by selecting the correct answer A or B."
+        XCTAssertEqual(try render("mc2-qwen2-vl-chat"),
+                       "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n<image>\(mc2)<|im_end|>\n<|im_start|>assistant\n")
+        XCTAssertEqual(try render("mc2-llava-next-mistral"), "[INST] <image>\n\(mc2) [/INST]")
+        let plain = "Text context: \(Self.context)\nQuestion: What is the man in the picture doing?\nA. riding a bicycle\nB. walking a dog\nAnswer with the option's letter from the given choices directly."
+        XCTAssertEqual(try render("qwen2-vl-chat"),
+                       "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n<image>\(plain)<|im_end|>\n<|im_start|>assistant\n")
+        XCTAssertEqual(try render("llava-next-mistral"), "[INST] <image>\n\(plain) [/INST]")
+        XCTAssertTrue(try render("llava-next-mistral", .text).contains("\nInstruction: if the image and the text disagree, follow the text.\nQuestion: "))
+    }
+
     func testPlaceholdersInInstanceTextStayLiteral() throws {
         let t = try PromptTemplate(path: Self.repo.appendingPathComponent("samples/prompts/mc2-llava-1.5.json").path)
         var i = try instance()
