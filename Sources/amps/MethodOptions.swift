@@ -87,7 +87,11 @@ struct MethodOptions: ParsableArguments {
     }
 
     func template(_ model: LlavaModel) throws -> PromptTemplate {
-        try PromptTemplate.load(modelFolder: model.folder, override: try promptFile.map(DefaultPaths.promptFile))
+        if promptFile == nil, !FileManager.default.fileExists(atPath: model.folder + "/prompt.json") {
+            // A hub checkpoint has no prompt.json of amps': say which forms ship.
+            throw AMPSError.file(model.folder, "has no prompt.json; give the prompt form with --prompt-file NAME or a file (shipped: \(DefaultPaths.promptNames.joined(separator: ", ")); MC²: the mc2-* ones)")
+        }
+        return try PromptTemplate.load(modelFolder: model.folder, override: try promptFile.map(DefaultPaths.promptFile))
     }
 
     func instances() throws -> InstanceSet {

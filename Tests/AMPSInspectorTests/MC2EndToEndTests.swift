@@ -105,6 +105,13 @@ final class MC2EndToEndTests: XCTestCase {
         XCTAssertTrue(["AVX-512", "AVX2+FMA", "SSE2"].contains { v.stdout.contains($0) }, v.stdout)
     }
 
+    func testACheckpointWithoutPromptFileNamesTheShippedForms() throws {
+        let r = try amps(["vectors", "--model", Self.model, "--threads", "1", "--data", Self.data, "--images", Self.coco,
+                          "--output", tmp.appendingPathComponent("v.safetensors").path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("has no prompt.json") && r.stderr.contains("mc2-llava-1.5") && r.stderr.contains("--prompt-file"), r.stderr)
+    }
+
     func testMissingImages() throws {
         // Without --images the data file's folder holds no COCO layout: one line, exit 1.
         let run = try amps(["vectors", "--model", Self.model, "--threads", "1", "--prompt-file", "mc2-llava-1.5", "--data", Self.data,
