@@ -12,11 +12,11 @@ struct FitCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var method: MethodOptions
 
-    @Option(name: .long, help: "Global steering strength the rule scales.")
-    var alpha: Double = 1
+    @Option(name: .long, help: "Global steering strength the rule scales, or 'auto': fit it with beta over --alphas.")
+    var alpha: String = "1"
 
-    @Option(name: .long, help: "Collapse penalty lambda in J = shift - lambda * collapse.")
-    var lambda: Double = 1
+    @Option(name: .long, help: "Error penalty lambda in J = shift - lambda * error rate.")
+    var lambda: Double = ScalingFit.defaultLambda
 
     @Option(name: .customLong("scaler-layer"), help: "Layer whose residual (last prompt token) feeds the learned scaler (default: the window's first layer - 1).")
     var scalerLayer: Int?
@@ -33,6 +33,22 @@ struct FitCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the fit as JSON.")
     var json = false
 
+    // Issue 16: the paper's comparison.
+    @Option(name: .long, parsing: .upToNextOption, help: "The alpha grid `--alpha auto` searches.")
+    var alphas: [Double] = [0.25, 0.5, 1, 2, 4]
+
+    /// The alphas the fit tries: the one given, or the grid.
+    func alphaCandidates() throws -> [Double] {
+        if alpha == "auto" {
+            guard !alphas.isEmpty, alphas.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw AMPSError.invalidInput("--alphas must be positive finite numbers")
+            }
+            return alphas
+        }
+        guard let a = Double(alpha), a.isFinite else { throw AMPSError.invalidInput("--alpha must be a finite number or 'auto' (got '\(alpha)')") }
+        return [a]
+    }
+
     func run() throws {
         try reportingErrors {
             let m = try model.load()
@@ -41,15 +57,17 @@ struct FitCommand: ParsableCommand {
             let window = try method.layerWindow(m)
             let layer = scalerLayer ?? max(0, window.lowerBound - 1)
             guard layer >= 0, layer < m.layerCount else { throw AMPSError.invalidInput("--scaler-layer \(layer) is outside the model's layers") }
-            guard alpha.isFinite else { throw AMPSError.invalidInput("--alpha must be finite") }
+            let candidates = try alphaCandidates()
+            guard lambda.isFinite, lambda >= 0 else { throw AMPSError.invalidInput("--lambda must be a non-negative finite number (got \(lambda))") }
             guard epochs >= 1, scalerHidden >= 1 else { throw AMPSError.invalidInput("--epochs and --scaler-hidden must be at least 1") }
             let settings = try method.perturbation()
             let bar = ProgressBar(label: "fit")
             let fit = try ScalingFit.fit(model: m, template: try method.template(m), instances: set, vectors: try method.steeringVectors(m),
-                                         alpha: alpha, window: window, settings: settings, lambda: lambda, scalerLayer: layer,
+                                         alphas: candidates, window: window, settings: settings, lambda: lambda, scalerLayer: layer,
                                          lastTokenOnly: method.lastTokenOnly, progress: bar.update)
             let scalingPath = method.artifact(method.scaling, "scaling.json", model: m)
-            try fit.save(path: scalingPath, alpha: alpha, window: window, lambda: lambda, samples: settings.samples)
+            let alpha = fit.best.alpha
+            try fit.save(path: scalingPath, window: window, lambda: lambda, samples: settings.samples)
             // Learned scaler: targets are the fitted rule's factors (MCS-derived), inputs the hidden state.
             let targets = fit.ratios.map { fit.scaling.factor(mcr: $0) }
             let (scaler, report) = try LearnedScaler.train(features: fit.features, targets: targets, layer: layer,
@@ -59,21 +77,24 @@ struct FitCommand: ParsableCommand {
                                                          "train_count": "\(report.trainCount)", "validation_count": "\(report.validationCount)"])
             if json {
                 try writeJSON([
-                    "anchor": fit.anchor, "beta": fit.best.beta, "alpha": alpha, "lambda": lambda, "probes": fit.probes,
+                    "anchor": fit.anchor, "beta": fit.best.beta, "alpha": alpha, "lambda": lambda, "probes": fit.probes, "undefined_mcr_items": fit.undefinedItems,
                     "baseline_vision_ratio": jnum(fit.baselineVisionRatio),
-                    "fit": fit.rows.map { ["beta": $0.beta, "vision_ratio": jnum($0.visionRatio), "shift": jnum($0.shift),
-                                           "collapse_rate": jnum($0.collapseRate), "objective": jnum($0.objective)] },
+                    "fit": fit.rows.map { ["alpha": $0.alpha, "beta": $0.beta, "vision_ratio": jnum($0.visionRatio), "shift": jnum($0.shift),
+                                           "other_rate": jnum($0.otherRate), "letter_collapse_rate": jnum($0.letterCollapseRate),
+                                           "error_rate": jnum($0.errorRate), "objective": jnum($0.objective)] },
                     "scaler": ["layer": layer, "epochs": report.epochs.map { ["epoch": $0.epoch, "train_mse": $0.train, "validation_mse": $0.validation] }],
                 ])
                 return
             }
-            print("calibration probes: \(fit.probes)   anchor r = \(fmt(fit.anchor))   alpha = \(alpha)   window \(window.lowerBound)-\(window.upperBound)")
+            print("calibration probes: \(fit.probes)   anchor r = \(fmt(fit.anchor))   alpha = \(alpha)\(candidates.count > 1 ? " (fitted)" : "")   window \(window.lowerBound)-\(window.upperBound)")
+            if fit.undefinedItems > 0 { print("left out: \(fit.undefinedItems) conflict items whose MCR is undefined in an order") }
             print("baseline vision ratio: \(pct(fit.baselineVisionRatio))%")
-            print("  beta   vision%   shift   collapse%   J = shift - \(lambda)*collapse")
+            print("  alpha   beta   vision%   shift   other%   letter%   error%   J = shift - \(lambda)*error")
             for r in fit.rows {
-                print(String(format: "%6.2f", r.beta) + "   " + pct(r.visionRatio).leftPad(7) + "  " + pct(r.shift).leftPad(6) + "   "
-                      + pct(r.collapseRate).leftPad(9) + "   " + fmt(r.objective)
-                      + (r.beta == fit.best.beta ? "   <- best" : (r.beta == 0 ? "   (uniform)" : "")))
+                let mark = r.beta == fit.best.beta && r.alpha == fit.best.alpha ? "   <- best" : (r.beta == 0 ? "   (uniform)" : "")
+                print(String(format: "%7.2f %6.2f", r.alpha, r.beta) + "   " + pct(r.visionRatio).leftPad(7) + "  " + pct(r.shift).leftPad(6)
+                      + "   " + pct(r.otherRate).leftPad(6) + "   " + pct(r.letterCollapseRate).leftPad(7) + "   " + pct(r.errorRate).leftPad(6)
+                      + "   " + fmt(r.objective) + mark)
             }
             print("AMPS rule -> \(scalingPath)")
             print("learned scaler (layer \(layer), \(scalerHidden) hidden): train/validation MSE")

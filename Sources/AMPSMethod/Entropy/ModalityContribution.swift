@@ -33,11 +33,9 @@ public struct LayerContribution: Sendable, Equatable {
 
     public func score(_ m: Modality) -> FunctionalEntropy { m == .vision ? vision : text }
 
-    /// MCR = MCS_vision / (MCS_vision + MCS_text); nil when neither modality moves the output.
-    public var ratio: Double? {
-        let s = vision.value + text.value
-        return s > 0 ? vision.value / s : nil
-    }
+    /// MCR = MCS_vision / (MCS_vision + MCS_text); nil when neither modality clearly moves
+    /// the output (`ContributionRatio`).
+    public var ratio: Double? { ContributionRatio.ratio(vision: [vision], text: [text]) }
 }
 
 /// The per-layer MCS map of one probe.
@@ -46,11 +44,11 @@ public struct ContributionMap: Sendable, Equatable {
 
     public init(layers: [LayerContribution]) { self.layers = layers.sorted { $0.layer < $1.layer } }
 
-    /// Instance-level MCR over a layer window: summed MCS of each modality, then the ratio.
+    /// Instance-level MCR over a layer window: summed MCS of each modality, then the ratio
+    /// (nil where the sums are not clearly above zero).
     public func ratio(window: ClosedRange<Int>) -> Double? {
         let inWindow = layers.filter { window.contains($0.layer) }
-        let v = inWindow.map(\.vision.value).reduce(0, +), t = inWindow.map(\.text.value).reduce(0, +)
-        return v + t > 0 ? v / (v + t) : nil
+        return ContributionRatio.ratio(vision: inWindow.map(\.vision), text: inWindow.map(\.text))
     }
 }
 
