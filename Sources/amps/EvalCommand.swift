@@ -11,6 +11,7 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var method: MethodOptions
+    @OptionGroup var networks: SteeringNetworkOptions
 
     @Option(name: .long, parsing: .upToNextOption, help: "Uniform-steering alpha grid.")
     var alphas: [Double] = [0.25, 0.5, 1, 2, 4]
@@ -57,6 +58,7 @@ struct EvalCommand: ParsableCommand {
                 fittedAlpha = rule.alpha
                 if method.window == nil { window = rule.window }
             }
+            if !uniformOnly { try networks.load(into: &resources, model: m, window: window) }
             let a = alpha ?? fittedAlpha ?? 2
             var settings = EvaluationSettings(uniformAlphas: alphas, alpha: a, window: window)
             settings.perturbation = try method.perturbation()

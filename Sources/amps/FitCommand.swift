@@ -11,6 +11,7 @@ struct FitCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var method: MethodOptions
+    @OptionGroup var networks: SteeringNetworkOptions
 
     @Option(name: .long, help: "Global steering strength the rule scales, or 'auto': fit it with beta over --alphas.")
     var alpha: String = "1"
@@ -75,10 +76,17 @@ struct FitCommand: ParsableCommand {
             let scalerPath = method.artifact(method.scaler, "scaler.safetensors", model: m)
             try scaler.save(path: scalerPath, metadata: ["target": "AMPS rule factor from MCR (beta \(fit.best.beta), anchor \(fit.anchor))",
                                                          "train_count": "\(report.trainCount)", "validation_count": "\(report.validationCount)"])
+            let trained = networks.noNetworks ? [] : try networks.train(model: m, template: try method.template(m), instances: set, fit: fit,
+                                                                           window: window, seed: settings.seed)
             if json {
                 try writeJSON([
+                    "networks": trained.map { n in ["name": n.0, "path": n.1, "best_epoch": n.2.bestEpoch, "train_count": n.2.trainCount,
+                                                    "validation_count": n.2.validationCount, "initial_validation_loss": n.2.initialValidation,
+                                                    "best_validation_loss": n.2.bestValidation,
+                                                    "epochs": n.2.epochs.map { ["epoch": $0.epoch, "train_loss": $0.train, "validation_loss": $0.validation] }] },
                     "anchor": fit.anchor, "beta": fit.best.beta, "alpha": alpha, "lambda": lambda, "probes": fit.probes, "undefined_mcr_items": fit.undefinedItems,
-                    "baseline_vision_ratio": jnum(fit.baselineVisionRatio),
+                    "baseline_vision_ratio": jnum(fit.baselineVisionRatio), "baseline_error_rate": jnum(fit.baselineErrors.errorRate),
+                    "baseline_letter_collapse_rate": jnum(fit.baselineErrors.letterCollapseRate),
                     "fit": fit.rows.map { ["alpha": $0.alpha, "beta": $0.beta, "vision_ratio": jnum($0.visionRatio), "shift": jnum($0.shift),
                                            "other_rate": jnum($0.otherRate), "letter_collapse_rate": jnum($0.letterCollapseRate),
                                            "error_rate": jnum($0.errorRate), "objective": jnum($0.objective)] },
@@ -88,7 +96,8 @@ struct FitCommand: ParsableCommand {
             }
             print("calibration probes: \(fit.probes)   anchor r = \(fmt(fit.anchor))   alpha = \(alpha)\(candidates.count > 1 ? " (fitted)" : "")   window \(window.lowerBound)-\(window.upperBound)")
             if fit.undefinedItems > 0 { print("left out: \(fit.undefinedItems) conflict items whose MCR is undefined in an order") }
-            print("baseline vision ratio: \(pct(fit.baselineVisionRatio))%")
+            print("baseline (no steering): vision ratio \(pct(fit.baselineVisionRatio))%   other \(pct(fit.baselineErrors.otherRate))%   "
+                  + "letter collapse \(pct(fit.baselineErrors.letterCollapseRate))%   error \(pct(fit.baselineErrors.errorRate))%")
             print("  alpha   beta   vision%   shift   other%   letter%   error%   J = shift - \(lambda)*error")
             for r in fit.rows {
                 let mark = r.beta == fit.best.beta && r.alpha == fit.best.alpha ? "   <- best" : (r.beta == 0 ? "   (uniform)" : "")
@@ -100,6 +109,16 @@ struct FitCommand: ParsableCommand {
             print("learned scaler (layer \(layer), \(scalerHidden) hidden): train/validation MSE")
             for e in report.epochs { print(String(format: "  epoch %4d   %.5f   %.5f", e.epoch, e.train, e.validation)) }
             print("learned scaler -> \(scalerPath)")
+            for (name, path, r) in trained {
+                print("\(name) network (input layer \(try networks.inputLayer(m, window: window)), K \(networks.netHidden)): "
+                      + "\(r.trainCount) train / \(r.validationCount) validation probes, validation loss \(fmt(r.initialValidation, "%.5g")) -> "
+                      + "\(fmt(r.bestValidation, "%.5g")) (best epoch \(r.bestEpoch) of \(r.epochs.count - 1))")
+                let step = max(1, r.epochs.count / 10)
+                for e in r.epochs where e.epoch % step == 0 || e.epoch == r.epochs.last!.epoch {
+                    print(String(format: "  epoch %4d   train %.5g   validation %.5g", e.epoch, e.train, e.validation))
+                }
+                print("  -> \(path)")
+            }
         }
     }
 }

@@ -246,6 +246,16 @@ public enum Evaluation {
                 record(MethodKey(name, direction: d, alpha: settings.alpha), probe.answerClass(logits, row: i))
             }
         }
+        for d in settings.directions {
+            for (name, net) in [("l2s", resources.l2s), ("amps-learned", resources.ampsLearned[d])] {
+                guard let net else { continue }
+                let st = net.steering(input: SteeringNetwork.input(model: model, pass: pass, layer: net.inputLayer),
+                                      scale: Float(d.sign * settings.alpha), lastTokenOnly: settings.lastTokenOnly, promptLength: pass.length)
+                let logits = model.logitsWithSteering(pass, steering: st, batch: 1)
+                guard logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): \(name)-steered logits contain NaN or infinity") }
+                record(MethodKey(name, direction: d, alpha: settings.alpha), probe.answerClass(logits))
+            }
+        }
         if inst.isConflict {
             out.record = ProbeRecord(instance: inst.id, task: inst.task, order: o.rawValue, mcr: mcr ?? nil,
                                      ampsFactor: ruleFactor, learnedFactor: scalarFactor,

@@ -8,6 +8,9 @@ public struct SteeringResources: @unchecked Sendable {
     public var vectors: SteeringVectorSet
     public var scaling: AMPSScaling?
     public var scaler: LearnedScaler?
+    /// The L2S baseline's network and the learned AMPS modules (per direction).
+    public var l2s: SteeringNetwork?
+    public var ampsLearned: [SteeringDirection: SteeringNetwork] = [:]
     public init(vectors: SteeringVectorSet, scaling: AMPSScaling? = nil, scaler: LearnedScaler? = nil) {
         self.vectors = vectors; self.scaling = scaling; self.scaler = scaler
     }

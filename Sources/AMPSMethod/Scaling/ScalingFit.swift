@@ -29,6 +29,8 @@ public struct ScalingFit: Sendable {
     public var best: Row
     public var rows: [Row]
     public var baselineVisionRatio: Double?
+    /// The generation errors without steering (alpha 0), for comparison with every row.
+    public var baselineErrors = GenerationErrors()
     public var uniform: Row { rows.first { $0.beta == 0 && $0.alpha == best.alpha }! }
     public var probes: Int
     /// Conflict items left out because MCR is undefined in one of their orders.
@@ -36,6 +38,8 @@ public struct ScalingFit: Sendable {
     /// Per-probe (hidden state at the scaler layer, MCR) — the learned scaler's inputs.
     public var features: [[Float]]
     public var ratios: [Double]
+    /// MCR of every probe left in the fit, by instance id and order.
+    public var ratioByProbe: [String: [OptionOrder: Double]] = [:]
 
     public static let defaultBetas: [Double] = [-4, -3, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3, 4]
     /// The objective's error weight when none is given.
@@ -93,14 +97,18 @@ public struct ScalingFit: Sendable {
         var tallies = [AnswerTally](repeating: AnswerTally(), count: grid.count)
         var errors = [GenerationErrors](repeating: GenerationErrors(), count: grid.count)
         var base = AnswerTally()
+        var baseErrors = GenerationErrors()
         for item in items {
             var answers = [ItemAnswers](repeating: ItemAnswers(isConflict: true), count: grid.count)
+            var baseAnswers = ItemAnswers(isConflict: true)
             for (probe, pass, r) in item {
                 let scales = [Float(0)] + grid.map { Float($0.0 * AMPSScaling(beta: $0.1, anchor: anchor).factor(mcr: r)) }
                 let st = vectors.steering(window: window, scales: scales, lastTokenOnly: lastTokenOnly, promptLength: pass.length)
                 let logits = model.logitsWithSteering(pass, steering: st, batch: scales.count)
                 guard logits.allFinite else { throw AMPSError.numerical("instance \(probe.instance.id): steered logits contain NaN or infinity") }
-                base.add(probe.answerClass(logits, row: 0))
+                let c0 = probe.answerClass(logits, row: 0)
+                base.add(c0)
+                baseAnswers.answers[probe.order] = c0
                 for i in grid.indices {
                     let c = probe.answerClass(logits, row: i + 1)
                     tallies[i].add(c)
@@ -108,6 +116,7 @@ public struct ScalingFit: Sendable {
                 }
             }
             for i in grid.indices { errors[i].add(answers[i]) }
+            baseErrors.add(baseAnswers)
         }
         let b0 = base.visionRatio
         let rows = grid.indices.map { i -> Row in
@@ -116,8 +125,10 @@ public struct ScalingFit: Sendable {
                        otherRate: errors[i].otherRate, letterCollapseRate: errors[i].letterCollapseRate, errorRate: errors[i].errorRate,
                        objective: Row.objective(shift: shift, errorRate: errors[i].errorRate, lambda: lambda))
         }
+        var byProbe: [String: [OptionOrder: Double]] = [:]
+        for item in items { for (probe, _, r) in item { byProbe[probe.instance.id, default: [:]][probe.order] = r } }
         return ScalingFit(anchor: anchor, best: best(rows)!, rows: rows, baselineVisionRatio: b0, probes: ratios.count,
-                          undefinedItems: undefined, features: features, ratios: ratios)
+                          undefinedItems: undefined, baselineErrors: baseErrors, features: features, ratios: ratios, ratioByProbe: byProbe)
     }
 
     public var scaling: AMPSScaling { AMPSScaling(beta: best.beta, anchor: anchor) }

@@ -12,6 +12,9 @@ public struct SteeringNetwork: @unchecked Sendable {
     public enum Kind: String, Sendable, CaseIterable { case l2s, ampsLearned = "amps-learned" }
 
     public var kind: Kind
+    /// The direction its targets point (amps-learned toward text is trained on the text
+    /// rule's (1 + gamma_i^text) z_i and applied negated; L2S's targets are z_i, vision).
+    public var toward: SteeringDirection = .vision
     public var modelName: String
     public var window: ClosedRange<Int>
     public var inputLayer: Int
@@ -59,6 +62,12 @@ public struct SteeringNetwork: @unchecked Sendable {
     public static func input(model: LlavaModel, pass: PromptPass, layer: Int) -> [Float] {
         let h = pass.layerInputs[layer + 1].data + (pass.length - 1) * model.hiddenSize
         return Array(UnsafeBufferPointer(start: h, count: model.hiddenSize))
+    }
+
+    /// The engine hook adding scale · g(h) at the window (`lastTokenOnly`: the last prompt
+    /// token and generated tokens only, as for the steering vectors).
+    public func steering(input h: [Float], scale: Float, lastTokenOnly: Bool, promptLength: Int) -> Steering {
+        Steering(vectors: predict(h), scales: [scale], positions: lastTokenOnly ? .positions([promptLength - 1], generated: true) : .all)
     }
 
     /// g(h): one [D] vector per window layer.
@@ -220,7 +229,7 @@ public struct SteeringNetwork: @unchecked Sendable {
 
     public func save(path: String) throws {
         var md = metadata
-        md["kind"] = "amps-steering-network"; md["mode"] = kind.rawValue; md["model"] = modelName
+        md["kind"] = "amps-steering-network"; md["mode"] = kind.rawValue; md["model"] = modelName; md["toward"] = toward.rawValue
         md["window"] = "\(window.lowerBound)-\(window.upperBound)"; md["input_layer"] = "\(inputLayer)"
         md["hidden"] = "\(hidden)"; md["hidden_size"] = "\(inputSize)"
         md["architecture"] = "Linear(D->K) -> tanh -> Linear(K->D*|window|) on standardized h_input_layer(last token, plain prompt)"
@@ -251,6 +260,7 @@ public struct SteeringNetwork: @unchecked Sendable {
                                   b2: try f.tensor("b2", shape: [o]).copy(), mean: try f.tensor("mean", shape: [d]).copy(),
                                   std: try f.tensor("std", shape: [d]).copy())
         net.metadata = f.metadata
+        net.toward = SteeringDirection(rawValue: f.metadata["toward"] ?? "vision") ?? .vision
         guard [net.w1, net.b1, net.w2, net.b2, net.mean, net.std].allSatisfy(\.allFinite) else {
             throw AMPSError.file(path, "holds NaN or infinite weights")
         }
