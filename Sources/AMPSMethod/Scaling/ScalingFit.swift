@@ -127,8 +127,8 @@ public struct ScalingFit: Sendable {
         }
         var byProbe: [String: [OptionOrder: Double]] = [:]
         for item in items { for (probe, _, r) in item { byProbe[probe.instance.id, default: [:]][probe.order] = r } }
-        return ScalingFit(anchor: anchor, best: best(rows)!, rows: rows, baselineVisionRatio: b0, probes: ratios.count,
-                          undefinedItems: undefined, baselineErrors: baseErrors, features: features, ratios: ratios, ratioByProbe: byProbe)
+        return ScalingFit(anchor: anchor, best: best(rows)!, rows: rows, baselineVisionRatio: b0, baselineErrors: baseErrors,
+                          probes: ratios.count, undefinedItems: undefined, features: features, ratios: ratios, ratioByProbe: byProbe)
     }
 
     public var scaling: AMPSScaling { AMPSScaling(beta: best.beta, anchor: anchor) }
