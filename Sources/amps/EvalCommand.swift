@@ -41,6 +41,9 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Direction the steered methods push: vision, text or both (default).")
     var toward: String = "both"
 
+    @Option(name: .customLong("sensitivity-precision"), help: "Precision to which alpha_flip and alpha_collapse are found inside the grid.")
+    var sensitivityPrecision: Double = SensitivityThreshold.defaultPrecision
+
     func run() throws {
         try reportingErrors {
             let m = try model.load()
@@ -58,13 +61,19 @@ struct EvalCommand: ParsableCommand {
                 fittedAlpha = rule.alpha
                 if method.window == nil { window = rule.window }
             }
-            if !uniformOnly { try networks.load(into: &resources, model: m, window: window) }
+            if !uniformOnly {
+                try networks.load(into: &resources, model: m, window: window, folder: URL(fileURLWithPath: sp).deletingLastPathComponent().path)
+            }
             let a = alpha ?? fittedAlpha ?? 2
             var settings = EvaluationSettings(uniformAlphas: alphas, alpha: a, window: window)
             settings.perturbation = try method.perturbation()
             settings.lastTokenOnly = method.lastTokenOnly
             settings.includeInstructions = !uniformOnly
             settings.directions = try SteeringDirection.parse(toward)
+            guard sensitivityPrecision.isFinite, sensitivityPrecision > 0 else {
+                throw AMPSError.invalidInput("--sensitivity-precision must be a positive number (got \(sensitivityPrecision))")
+            }
+            settings.sensitivityPrecision = sensitivityPrecision
             let bar = ProgressBar(label: "eval")
             let report = try Evaluation.run(model: m, template: try method.template(m), instances: set, resources: resources,
                                             settings: settings, dataName: method.data, progress: bar.update)

@@ -77,7 +77,8 @@ struct FitCommand: ParsableCommand {
             try scaler.save(path: scalerPath, metadata: ["target": "AMPS rule factor from MCR (beta \(fit.best.beta), anchor \(fit.anchor))",
                                                          "train_count": "\(report.trainCount)", "validation_count": "\(report.validationCount)"])
             let trained = networks.noNetworks ? [] : try networks.train(model: m, template: try method.template(m), instances: set, fit: fit,
-                                                                           window: window, seed: settings.seed)
+                                                                           window: window, seed: settings.seed,
+                                                                           folder: URL(fileURLWithPath: scalingPath).deletingLastPathComponent().path)
             if json {
                 try writeJSON([
                     "networks": trained.map { n in ["name": n.0, "path": n.1, "best_epoch": n.2.bestEpoch, "train_count": n.2.trainCount,

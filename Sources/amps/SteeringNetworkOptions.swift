@@ -6,7 +6,7 @@ import Foundation
 
 /// Where the L2S network and the learned AMPS modules live, and how `amps fit` trains them.
 struct SteeringNetworkOptions: ParsableArguments {
-    @Option(name: .long, help: "L2S network (default: amps/l2s.safetensors in the model folder).")
+    @Option(name: .long, help: "L2S network (default: l2s.safetensors beside the AMPS rule, amps/ in the model folder).")
     var l2s: String?
 
     @Option(name: .customLong("amps-learned"), help: "Learned AMPS module toward vision (default: amps/amps_learned.safetensors; toward text: the same name with _text).")
@@ -36,10 +36,12 @@ struct SteeringNetworkOptions: ParsableArguments {
     @Flag(name: .customLong("no-networks"), help: "amps fit: do not train the L2S and amps-learned networks.")
     var noNetworks = false
 
-    func l2sPath(_ m: LlavaModel) -> String { l2s ?? m.folder + "/amps/l2s.safetensors" }
+    // The networks live beside the AMPS rule they were trained with: `folder` is the rule
+    // file's folder (the model folder's amps/ by default).
+    func l2sPath(folder: String) -> String { l2s ?? folder + "/l2s.safetensors" }
 
-    func ampsLearnedPath(_ m: LlavaModel, toward d: SteeringDirection) -> String {
-        let vision = ampsLearned ?? m.folder + "/amps/amps_learned.safetensors"
+    func ampsLearnedPath(folder: String, toward d: SteeringDirection) -> String {
+        let vision = ampsLearned ?? folder + "/amps_learned.safetensors"
         guard d == .text else { return vision }
         let url = URL(fileURLWithPath: vision)
         let ext = url.pathExtension
@@ -60,12 +62,12 @@ struct SteeringNetworkOptions: ParsableArguments {
     }
 
     /// Adds whichever networks exist for this model and window; a path given explicitly must exist.
-    func load(into r: inout SteeringResources, model m: LlavaModel, window: ClosedRange<Int>) throws {
-        let lp = l2sPath(m)
+    func load(into r: inout SteeringResources, model m: LlavaModel, window: ClosedRange<Int>, folder: String) throws {
+        let lp = l2sPath(folder: folder)
         if FileManager.default.fileExists(atPath: lp) { r.l2s = try SteeringNetwork.load(path: lp, kind: .l2s, for: m, window: window) }
         else if l2s != nil { throw AMPSError.file(lp, "L2S network not found (train it with `amps fit`)") }
         for d in SteeringDirection.allCases {
-            let p = ampsLearnedPath(m, toward: d)
+            let p = ampsLearnedPath(folder: folder, toward: d)
             if FileManager.default.fileExists(atPath: p) {
                 let net = try SteeringNetwork.load(path: p, kind: .ampsLearned, for: m, window: window)
                 guard net.toward == d else { throw AMPSError.file(p, "is the module toward \(net.toward.rawValue), expected \(d.rawValue)") }
@@ -79,7 +81,7 @@ struct SteeringNetworkOptions: ParsableArguments {
     /// `amps fit`'s last stage: L2S on z_i, and amps-learned on (1 + gamma_i) z_i per direction,
     /// gamma_i from the fitted rule and each probe's MCR (probes with undefined MCR left out).
     func train(model m: LlavaModel, template: PromptTemplate, instances: [Instance], fit: ScalingFit,
-               window: ClosedRange<Int>, seed: UInt64) throws -> [(String, String, SteeringNetwork.TrainingReport)] {
+               window: ClosedRange<Int>, seed: UInt64, folder: String) throws -> [(String, String, SteeringNetwork.TrainingReport)] {
         let layer = try inputLayer(m, window: window)
         let bar = ProgressBar(label: "targets")
         let ex = try SteeringNetwork.examples(model: m, template: template, instances: instances, window: window,
@@ -89,8 +91,8 @@ struct SteeringNetworkOptions: ParsableArguments {
         var (l2sNet, l2sReport) = try SteeringNetwork.train(kind: .l2s, modelName: m.name, window: window, inputLayer: layer,
                                                             features: ex.features, targets: ex.targets, items: ex.items, settings: settings)
         l2sNet.metadata["target"] = "z_i = mean over orders of h_l(image instruction) - h_l(text instruction), last prompt token"
-        try l2sNet.save(path: l2sPath(m))
-        out.append(("l2s", l2sPath(m), l2sReport))
+        try l2sNet.save(path: l2sPath(folder: folder))
+        out.append(("l2s", l2sPath(folder: folder), l2sReport))
         for d in SteeringDirection.allCases {
             var f: [[Float]] = [], t: [[Float]] = [], items: [String] = []
             for i in ex.features.indices {
@@ -102,7 +104,7 @@ struct SteeringNetworkOptions: ParsableArguments {
                                                           features: f, targets: t, items: items, settings: settings)
             net.toward = d
             net.metadata["target"] = "(1 + gamma_i) z_i, gamma_i = \(d == .vision ? "" : "-")beta (MCR_i - r_anchor), beta \(fit.best.beta), anchor \(fit.anchor)"
-            let path = ampsLearnedPath(m, toward: d)
+            let path = ampsLearnedPath(folder: folder, toward: d)
             try net.save(path: path)
             out.append(("amps-learned toward \(d.rawValue)", path, report))
         }

@@ -14,6 +14,8 @@ public struct EvaluationSettings: Sendable {
     public var includeInstructions = true
     /// The directions steered methods are evaluated toward (both by default).
     public var directions: [SteeringDirection] = SteeringDirection.allCases
+    /// Precision of α_flip and α_collapse (SensitivityThreshold).
+    public var sensitivityPrecision = SensitivityThreshold.defaultPrecision
 
     public init(uniformAlphas: [Double], alpha: Double, window: ClosedRange<Int>) {
         self.uniformAlphas = uniformAlphas; self.alpha = alpha; self.window = window
@@ -93,6 +95,18 @@ public struct ProbeRecord: Sendable, Encodable {
     public var alphaFlip: Double?
     public var alphaCollapse: Double?
     public var unsteered: String
+
+    enum CodingKeys: String, CodingKey { case instance, task, order, mcr, ampsFactor, learnedFactor, alphaFlip, alphaCollapse, unsteered }
+
+    /// Undefined figures (an undefined MCR, no flip within the grid) are written as null.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        func finite(_ v: Double?) -> Double? { v.flatMap { $0.isFinite ? $0 : nil } }
+        try c.encode(instance, forKey: .instance); try c.encode(task, forKey: .task); try c.encode(order, forKey: .order)
+        try c.encode(finite(mcr), forKey: .mcr); try c.encode(finite(ampsFactor), forKey: .ampsFactor)
+        try c.encode(finite(learnedFactor), forKey: .learnedFactor); try c.encode(finite(alphaFlip), forKey: .alphaFlip)
+        try c.encode(finite(alphaCollapse), forKey: .alphaCollapse); try c.encode(unsteered, forKey: .unsteered)
+    }
 }
 
 public struct EvaluationReport: Sendable, Encodable {
@@ -256,10 +270,17 @@ public enum Evaluation {
                 record(MethodKey(name, direction: d, alpha: settings.alpha), probe.answerClass(logits))
             }
         }
+        var flip: Double?, collapse: Double?
+        if inst.isConflict, let c = visionCurve {
+            flip = try SensitivityThreshold.refine(model: model, pass: pass, probe: probe, vectors: resources.vectors, window: settings.window,
+                                                   curve: c, target: .vision, precision: settings.sensitivityPrecision, lastTokenOnly: settings.lastTokenOnly)
+            collapse = try SensitivityThreshold.refine(model: model, pass: pass, probe: probe, vectors: resources.vectors, window: settings.window,
+                                                       curve: c, target: .other, precision: settings.sensitivityPrecision, lastTokenOnly: settings.lastTokenOnly)
+        }
         if inst.isConflict {
             out.record = ProbeRecord(instance: inst.id, task: inst.task, order: o.rawValue, mcr: mcr ?? nil,
                                      ampsFactor: ruleFactor, learnedFactor: scalarFactor,
-                                     alphaFlip: visionCurve?.alphaFlip, alphaCollapse: visionCurve?.alphaCollapse, unsteered: base.rawValue)
+                                     alphaFlip: flip, alphaCollapse: collapse, unsteered: base.rawValue)
         }
         return out
     }

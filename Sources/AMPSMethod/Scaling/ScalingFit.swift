@@ -90,7 +90,10 @@ public struct ScalingFit: Sendable {
             }
             items.append(item)
         }
-        guard items.count >= 3 else { throw AMPSError.numerical("MCR is undefined for almost every calibration item; raise sigma or N") }
+        guard items.count >= 3 else {
+            throw AMPSError.numerical("MCR is undefined (neither modality's MCS clearly above zero) for \(undefined) of \(conflicts.count) calibration items, "
+                                      + "leaving \(items.count) to fit; raise --sigma or N")
+        }
         let ratios = items.flatMap { $0.map(\.2) }
         let anchor = ratios.reduce(0, +) / Double(ratios.count)
         let grid = alphas.flatMap { a in betas.map { (a, $0) } }
