@@ -152,7 +152,8 @@ public final class EngineWorker: @unchecked Sendable {
             var steered: AnswerDistribution?
             if let res = resources, r.steering.mode != .none {
                 factor = try AdaptiveSteering.factor(mode: r.steering.mode, model: model, pass: pass, probe: probe, window: r.steering.window,
-                                                     resources: res, settings: r.perturbation, mcr: r.steering.mode == .amps ? .some(ratio) : nil)
+                                                     resources: res, settings: r.perturbation, mcr: r.steering.mode == .amps ? .some(ratio) : nil,
+                                                     toward: r.steering.alpha < 0 ? .text : .vision)
                 let st = res.vectors.steering(window: r.steering.window, scales: [Float(r.steering.alpha * factor)],
                                               lastTokenOnly: r.steering.lastTokenOnly, promptLength: pass.length)
                 steeredPass = model.run(probe.input, steering: st, resumingFrom: pass)  // layers below the window are the clean pass's
@@ -231,7 +232,7 @@ public final class EngineWorker: @unchecked Sendable {
             if let res = resources {
                 if r.steering.mode != .none {
                     let f = try AdaptiveSteering.factor(mode: r.steering.mode, model: model, pass: pass, probe: probe, window: r.steering.window,
-                                                        resources: res, settings: p, mcr: .some(ratio))
+                                                        resources: res, settings: p, mcr: .some(ratio), toward: r.steering.alpha < 0 ? .text : .vision)
                     let st = res.vectors.steering(window: r.steering.window, scales: [Float(r.steering.alpha * f)],
                                                   lastTokenOnly: r.steering.lastTokenOnly, promptLength: pass.length)
                     answer = probe.answer(model.logitsWithSteering(pass, steering: st, batch: 1))

@@ -250,7 +250,10 @@ public enum Evaluation {
             if let rule = resources.scaling, ruleFactor != nil {
                 adaptive.append(("amps-rule", (mcr ?? nil).map { rule.factor(mcr: $0, toward: d) } ?? 1))
             }
-            if let f = scalarFactor { adaptive.append(("amps-scalar", d == .vision ? f : max(0, 2 - f))) }
+            if scalarFactor != nil {
+                adaptive.append(("amps-scalar", try AdaptiveSteering.factor(mode: .learned, model: model, pass: pass, probe: probe, window: settings.window,
+                                                                            resources: resources, settings: settings.perturbation, toward: d)))
+            }
             guard !adaptive.isEmpty else { continue }
             let scales = adaptive.map { Float(d.sign * settings.alpha * $0.1) }
             let st = resources.vectors.steering(window: settings.window, scales: scales, lastTokenOnly: settings.lastTokenOnly, promptLength: pass.length)

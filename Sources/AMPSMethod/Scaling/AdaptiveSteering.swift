@@ -28,7 +28,8 @@ public enum AdaptiveSteering {
     /// The factor multiplying alpha for this probe under `mode` (1 for uniform, 0 for none).
     /// `mcr` may be passed in when already known.
     public static func factor(mode: SteeringMode, model: LlavaModel, pass: PromptPass, probe: Probe, window: ClosedRange<Int>,
-                              resources: SteeringResources, settings: PerturbationSettings, mcr known: Double?? = nil) throws -> Double {
+                              resources: SteeringResources, settings: PerturbationSettings, mcr known: Double?? = nil,
+                              toward: SteeringDirection = .vision) throws -> Double {
         switch mode {
         case .none: return 0
         case .uniform: return 1
@@ -36,11 +37,13 @@ public enum AdaptiveSteering {
             guard let rule = resources.scaling else { throw AMPSError.invalidInput("AMPS mode needs a fitted scaling rule (run `amps fit`)") }
             let mcr = try known ?? windowRatio(model: model, pass: pass, probe: probe, window: window, settings: settings).ratio
             // Undefined MCR (neither modality moves the output): leave alpha as it is.
-            return mcr.map(rule.factor) ?? 1
+            return mcr.map { rule.factor(mcr: $0, toward: toward) } ?? 1
         case .learned:
             guard let s = resources.scaler else { throw AMPSError.invalidInput("learned mode needs a trained scaler (run `amps fit`)") }
             let h = pass.layerInputs[s.layer + 1].data + (pass.length - 1) * model.hiddenSize
-            return max(0, s.predict(h))
+            // Trained on the vision-direction factor 1 + gamma; toward text 1 - gamma.
+            let f = s.predict(h)
+            return max(0, toward == .vision ? f : 2 - f)
         }
     }
 }
