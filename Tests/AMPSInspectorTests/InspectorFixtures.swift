@@ -63,8 +63,10 @@ enum InspectorFixtures {
         s.layerDetail = LayerDetail(layer: 4, lens: answer(0.45, 0.5), topTokens: [("B", 0.5), ("A", 0.45), ("red", 0.02)],
                                     residualNorm: 12.5, vectorNorm: 3.25, cosine: -0.125)
         for i in 0..<8 {
-            s.listStats[i] = ListStats(answer: i % 3 == 0 ? .vision : .text, pVision: 0.1 * Double(i), windowRatio: 0.05 * Double(i + 2),
-                                       alphaFlip: i % 3 == 0 ? 0 : Double(i))
+            // Both orders: VV, then a letter collapse (TV: B in both orders), then TT, ...
+            let a: AnswerClass = i % 3 == 0 ? .vision : .text
+            s.listStats[i] = ListStats(answer: a, pVision: 0.1 * Double(i), windowRatio: 0.05 * Double(i + 2),
+                                       alphaFlip: i % 3 == 0 ? 0 : Double(i), visionFirst: a, textFirst: i % 3 == 1 ? .vision : a)
         }
         s.focus = focus
         if focus != .list { s.detail = focus }

@@ -62,9 +62,14 @@ public struct ListStats: Sendable, Equatable {
     public var pVision: Double
     public var windowRatio: Double?
     public var alphaFlip: Double?
+    /// The answer in each option order (the list shows both: `VT` or `TV` is a letter collapse).
+    public var visionFirst: AnswerClass?
+    public var textFirst: AnswerClass?
 
-    public init(answer: AnswerClass, pVision: Double, windowRatio: Double?, alphaFlip: Double?) {
+    public init(answer: AnswerClass, pVision: Double, windowRatio: Double?, alphaFlip: Double?,
+                visionFirst: AnswerClass? = nil, textFirst: AnswerClass? = nil) {
         self.answer = answer; self.pVision = pVision; self.windowRatio = windowRatio; self.alphaFlip = alphaFlip
+        self.visionFirst = visionFirst; self.textFirst = textFirst
     }
 }
 

@@ -222,26 +222,34 @@ public final class EngineWorker: @unchecked Sendable {
         let i = listNext
         listNext += 1
         do {
-            let probe = try Probe(model: model, template: template, instance: instances[i], order: r.order, instruction: r.instruction)
-            let pass = model.run(probe.input)
             var p = r.perturbation
             p.samples = min(p.samples, listSamples)
-            let ratio = try AdaptiveSteering.windowRatio(model: model, pass: pass, probe: probe, window: r.steering.window, settings: p).ratio
-            var answer = probe.answer(pass.logits)
-            var flip: Double?
-            if let res = resources {
-                if r.steering.mode != .none {
+            // The answer (steered as set) in one option order, with that probe's window MCR.
+            func answerIn(_ order: OptionOrder) throws -> (Probe, PromptPass, AnswerDistribution, Double?) {
+                let probe = try Probe(model: model, template: template, instance: instances[i], order: order, instruction: r.instruction)
+                let pass = model.run(probe.input)
+                let ratio = try AdaptiveSteering.windowRatio(model: model, pass: pass, probe: probe, window: r.steering.window, settings: p).ratio
+                var answer = probe.answer(pass.logits)
+                if let res = resources, r.steering.mode != .none {
                     let f = try AdaptiveSteering.factor(mode: r.steering.mode, model: model, pass: pass, probe: probe, window: r.steering.window,
                                                         resources: res, settings: p, mcr: .some(ratio), toward: r.steering.alpha < 0 ? .text : .vision)
                     let st = res.vectors.steering(window: r.steering.window, scales: [Float(r.steering.alpha * f)],
                                                   lastTokenOnly: r.steering.lastTokenOnly, promptLength: pass.length)
                     answer = probe.answer(model.logitsWithSteering(pass, steering: st, batch: 1))
                 }
+                return (probe, pass, answer, ratio)
+            }
+            let (probe, pass, answer, ratio) = try answerIn(r.order)
+            let other = try answerIn(r.order == .visionFirst ? .textFirst : .visionFirst).2.argmaxClass
+            var flip: Double?
+            if let res = resources {
                 flip = try SensitivityCurve.compute(model: model, pass: pass, probe: probe, vectors: res.vectors, window: r.steering.window,
                                                     alphas: r.alphaGrid, lastTokenOnly: r.steering.lastTokenOnly).alphaFlip
             }
-            post(.listRow(signature: listSignature, index: i, ListStats(answer: answer.argmaxClass, pVision: answer.pVision,
-                                                                        windowRatio: ratio, alphaFlip: flip)))
+            let mine = answer.argmaxClass
+            post(.listRow(signature: listSignature, index: i, ListStats(answer: mine, pVision: answer.pVision, windowRatio: ratio, alphaFlip: flip,
+                                                                        visionFirst: r.order == .visionFirst ? mine : other,
+                                                                        textFirst: r.order == .textFirst ? mine : other)))
         } catch {
             // A bad instance is reported once, then skipped.
             post(.failure(generation: -1, "instance \(instances[i].id): \(error)"))

@@ -20,11 +20,11 @@ struct InstanceListPane {
             let inst = s.instances[i].instance
             let st = s.listStats[i]
             return TableRow([inst.id, inst.task.replacingOccurrences(of: "_", with: " "), inst.isConflict ? "x" : " ",
-                             PaneText.answerLetter(st?.answer), st.map { PaneText.number($0.windowRatio, 2) } ?? "…"],
+                             PaneText.bothOrders(st), st.map { PaneText.number($0.windowRatio, 2) } ?? "…"],
                             style: st == nil ? context.theme.dimText : nil)
         }
         let table = Table(columns: [TableColumn("id", width: .fixed(6)), TableColumn("task"), TableColumn("C", width: .fixed(1)),
-                                    TableColumn("A", width: .fixed(1)), TableColumn("MCR", width: .fixed(4), alignment: .right)],
+                                    TableColumn("AA", width: .fixed(2)), TableColumn("MCR", width: .fixed(4), alignment: .right)],
                           rows: rows, isFocused: s.focus == .list, emptyText: s.filter.isEmpty ? "(no instances)" : "(no match)")
         table.draw(into: &frame, area: inner, context: context, state: &s.list)
     }
