@@ -154,8 +154,8 @@ public final class EngineWorker: @unchecked Sendable {
                 factor = try AdaptiveSteering.factor(mode: r.steering.mode, model: model, pass: pass, probe: probe, window: r.steering.window,
                                                      resources: res, settings: r.perturbation, mcr: r.steering.mode == .amps ? .some(ratio) : nil,
                                                      toward: r.steering.alpha < 0 ? .text : .vision)
-                let st = res.vectors.steering(window: r.steering.window, scales: [Float(r.steering.alpha * factor)],
-                                              lastTokenOnly: r.steering.lastTokenOnly, promptLength: pass.length)
+                let st = try AdaptiveSteering.steering(mode: r.steering.mode, model: model, pass: pass, window: r.steering.window,
+                                                       resources: res, scale: r.steering.alpha * factor, lastTokenOnly: r.steering.lastTokenOnly)
                 steeredPass = model.run(probe.input, steering: st, resumingFrom: pass)  // layers below the window are the clean pass's
                 guard steeredPass.logits.allFinite else { throw AMPSError.numerical("steered logits contain NaN or infinity") }
                 steered = probe.answer(steeredPass.logits)
@@ -233,8 +233,8 @@ public final class EngineWorker: @unchecked Sendable {
                 if let res = resources, r.steering.mode != .none {
                     let f = try AdaptiveSteering.factor(mode: r.steering.mode, model: model, pass: pass, probe: probe, window: r.steering.window,
                                                         resources: res, settings: p, mcr: .some(ratio), toward: r.steering.alpha < 0 ? .text : .vision)
-                    let st = res.vectors.steering(window: r.steering.window, scales: [Float(r.steering.alpha * f)],
-                                                  lastTokenOnly: r.steering.lastTokenOnly, promptLength: pass.length)
+                    let st = try AdaptiveSteering.steering(mode: r.steering.mode, model: model, pass: pass, window: r.steering.window,
+                                                           resources: res, scale: r.steering.alpha * f, lastTokenOnly: r.steering.lastTokenOnly)
                     answer = probe.answer(model.logitsWithSteering(pass, steering: st, batch: 1))
                 }
                 return (probe, pass, answer, ratio)

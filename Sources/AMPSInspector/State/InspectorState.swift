@@ -27,6 +27,9 @@ public struct InspectorState: Sendable {
     public var hasVectors: Bool
     public var hasScaling: Bool
     public var hasScaler: Bool
+    /// Trained L2S network / learned AMPS module (toward vision) present.
+    public var hasL2S = false
+    public var hasAmpsLearned = false
 
     public var focus: Pane = .list
     /// The detail pane shown beside the list in the compact layout.
@@ -213,6 +216,8 @@ public struct InspectorState: Sendable {
             if hasVectors { modes.append(.uniform) }
             if hasVectors && hasScaling { modes.append(.amps) }
             if hasVectors && hasScaler { modes.append(.learned) }
+            if hasVectors && hasL2S { modes.append(.l2s) }
+            if hasVectors && hasAmpsLearned { modes.append(.ampsLearned) }
             guard modes.count > 1 else { message = "no steering vectors: run `amps vectors` first"; return [] }
             let i = modes.firstIndex(of: steering.mode) ?? 0
             return setSteering { $0.mode = modes[(i + 1) % modes.count] }

@@ -18,6 +18,26 @@ public struct SteeringResources: @unchecked Sendable {
 
 /// The per-instance strength each mode applies.
 public enum AdaptiveSteering {
+    /// The engine hook for one probe under `mode` at strength `scale` (alpha times the
+    /// mode's factor; negative toward text): u_l for the vector modes, g(h) for the network
+    /// modes, which must have been trained for this window.
+    public static func steering(mode: SteeringMode, model: LlavaModel, pass: PromptPass, window: ClosedRange<Int>,
+                                resources: SteeringResources, scale: Double, lastTokenOnly: Bool) throws -> Steering {
+        guard mode.usesNetwork else {
+            return resources.vectors.steering(window: window, scales: [Float(scale)], lastTokenOnly: lastTokenOnly, promptLength: pass.length)
+        }
+        let toward: SteeringDirection = scale < 0 ? .text : .vision
+        guard let net = mode == .l2s ? resources.l2s : resources.ampsLearned[toward] else {
+            throw AMPSError.invalidInput("\(mode.rawValue) mode needs its trained network (run `amps fit`)")
+        }
+        guard net.window == window else {
+            throw AMPSError.invalidInput("the \(mode.rawValue) network was trained for window \(net.window.lowerBound)-\(net.window.upperBound), "
+                                         + "not \(window.lowerBound)-\(window.upperBound)")
+        }
+        return net.steering(input: SteeringNetwork.input(model: model, pass: pass, layer: net.inputLayer), scale: Float(scale),
+                            lastTokenOnly: lastTokenOnly, promptLength: pass.length)
+    }
+
     /// MCR over the steering window, from Monte Carlo MCS at the window's layers.
     public static func windowRatio(model: LlavaModel, pass: PromptPass, probe: Probe, window: ClosedRange<Int>,
                                    settings: PerturbationSettings) throws -> (ratio: Double?, map: ContributionMap) {
@@ -38,6 +58,7 @@ public enum AdaptiveSteering {
             let mcr = try known ?? windowRatio(model: model, pass: pass, probe: probe, window: window, settings: settings).ratio
             // Undefined MCR (neither modality moves the output): leave alpha as it is.
             return mcr.map { rule.factor(mcr: $0, toward: toward) } ?? 1
+        case .l2s, .ampsLearned: return 1   // the network's vectors carry the per-instance strength
         case .learned:
             guard let s = resources.scaler else { throw AMPSError.invalidInput("learned mode needs a trained scaler (run `amps fit`)") }
             let h = pass.layerInputs[s.layer + 1].data + (pass.length - 1) * model.hiddenSize
