@@ -82,6 +82,35 @@ final class SteeringNetworkTests: XCTestCase {
         }
     }
 
+    func testTheShippedNetworksSteerOnlyTheirOwnModelAndWindow() throws {
+        let model = try LlavaModel(folder: Self.repo.appendingPathComponent("samples/model").path)
+        let template = try PromptTemplate.load(modelFolder: model.folder)
+        let data = try InstanceSet.load(path: Self.repo.appendingPathComponent("samples/data/test.jsonl").path)
+        let amps = Self.repo.appendingPathComponent("samples/model/amps").path
+        let l2s = try SteeringNetwork.load(path: amps + "/l2s.safetensors", kind: .l2s, for: model, window: 3...5)
+        let text = try SteeringNetwork.load(path: amps + "/amps_learned_text.safetensors", kind: .ampsLearned, for: model, window: 3...5)
+        XCTAssertEqual(text.toward, .text)
+        var res = SteeringResources(vectors: try SteeringVectorSet.load(path: amps + "/steering_vectors.safetensors", for: model))
+        res.l2s = l2s
+        let probe = try Probe(model: model, template: template, instance: data.instances[0], order: .visionFirst, instruction: .none)
+        let pass = model.run(probe.input)
+        let st = try AdaptiveSteering.steering(mode: .l2s, model: model, pass: pass, window: 3...5, resources: res, scale: -0.5, lastTokenOnly: false)
+        XCTAssertEqual(st.scales, [-0.5])
+        XCTAssertEqual(st.vectors[4]!.array, l2s.predict(SteeringNetwork.input(model: model, pass: pass, layer: l2s.inputLayer))[4]!.array)
+        XCTAssertThrowsError(try AdaptiveSteering.steering(mode: .l2s, model: model, pass: pass, window: 2...4, resources: res, scale: 1,
+                                                           lastTokenOnly: false)) { XCTAssertTrue("\($0)".contains("window 3-5"), "\($0)") }
+        XCTAssertThrowsError(try AdaptiveSteering.steering(mode: .ampsLearned, model: model, pass: pass, window: 3...5, resources: res, scale: 1,
+                                                           lastTokenOnly: false)) { XCTAssertTrue("\($0)".contains("amps fit"), "\($0)") }
+        // A module recorded for another model is refused, naming the file and the model.
+        var other = l2s
+        other.modelName = "another-model"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("other-\(getpid()).safetensors").path
+        try other.save(path: path)
+        XCTAssertThrowsError(try SteeringNetwork.load(path: path, kind: .l2s, for: model, window: 3...5)) {
+            XCTAssertTrue("\($0)".contains(path) && "\($0)".contains("another-model"), "\($0)")
+        }
+    }
+
     func testTooFewInstancesOrAConstantTargetAreErrors() {
         let x: [[Float]] = (0..<6).map { i in [Float(i), 1] }
         XCTAssertThrowsError(try SteeringNetwork.train(kind: .l2s, modelName: "m", window: 0...0, inputLayer: 0, features: Array(x.prefix(3)),
