@@ -93,11 +93,6 @@ struct EvalCommand: ParsableCommand {
     }
 }
 
-/// a - b, undefined when either is.
-func difference(_ a: Double?, _ b: Double?) -> Double? {
-    guard let a, let b else { return nil }
-    return a - b
-}
 
 /// The plain-text table of an evaluation report.
 enum EvaluationTable {
@@ -120,7 +115,7 @@ enum EvaluationTable {
         lines.append("method".rightPad(22) + "toward".rightPad(7) + "vision%".leftPad(8) + "shift".leftPad(7) + "error%".leftPad(8)
                      + "other%".leftPad(8) + "letter%".leftPad(9) + "acc(non-conf)%".leftPad(16))
         for m in r.methods {
-            lines.append(m.key.label.replacingOccurrences(of: " ->text", with: "").rightPad(22) + (m.direction?.rawValue ?? "-").rightPad(7)
+            lines.append(m.key.label.rightPad(22) + (m.direction?.rawValue ?? "-").rightPad(7)
                          + pct(m.visionRatio).leftPad(8) + pct(m.shift).leftPad(7) + pct(m.errors.errorRate).leftPad(8)
                          + pct(m.errors.otherRate).leftPad(8) + pct(m.errors.letterCollapseRate).leftPad(9)
                          + pct(m.errors.accuracyNonConflict).leftPad(16))
@@ -130,7 +125,8 @@ enum EvaluationTable {
             lines.append("")
             lines.append("vision% by task".rightPad(22) + tasks.map { String($0.prefix(12)).leftPad(13) }.joined())
             for m in r.methods {
-                lines.append(m.key.label.rightPad(22) + tasks.map { pct(m.byTask[$0]?.visionRatio).leftPad(13) }.joined())
+                let toward = m.method.hasPrefix("instruction") ? "" : (m.direction.map { " ->" + $0.rawValue } ?? "")
+                lines.append((m.key.label + toward).rightPad(22) + tasks.map { pct(m.byTask[$0]?.visionRatio).leftPad(13) }.joined())
             }
         }
         let c = r.sensitivityVsMCR

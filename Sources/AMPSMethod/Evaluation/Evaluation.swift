@@ -31,13 +31,8 @@ public struct MethodKey: Sendable, Hashable {
     public init(_ method: String, direction: SteeringDirection? = nil, alpha: Double? = nil) {
         self.method = method; self.direction = direction; self.alpha = alpha
     }
-    /// The label the text table prints, e.g. `uniform@0.5` or `amps-rule@0.5 ->text`.
-    public var label: String {
-        var s = method
-        if let alpha { s += String(format: "@%g", alpha) }
-        if let direction, method != "instruction-vision", method != "instruction-text" { s += direction == .text ? " ->text" : "" }
-        return s
-    }
+    /// The label the text table prints, e.g. `uniform@0.5` (the direction is a column of its own).
+    public var label: String { alpha.map { method + String(format: "@%g", $0) } ?? method }
 }
 
 /// One method's answers over the split: per-probe tallies (the vision ratio) and per-item
