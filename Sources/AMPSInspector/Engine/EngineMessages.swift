@@ -51,8 +51,23 @@ public struct SteeredAnswers: Sendable, Equatable {
     public var factor: Double
     public var windowRatio: Double?
 
-    public init(unsteered: AnswerDistribution, steered: AnswerDistribution?, effectiveAlpha: Double, factor: Double, windowRatio: Double?) {
+    /// The same steering in the other option order (filled in after the current order's answers).
+    public var otherOrder: OrderAnswers?
+
+    public init(unsteered: AnswerDistribution, steered: AnswerDistribution?, effectiveAlpha: Double, factor: Double, windowRatio: Double?,
+                otherOrder: OrderAnswers? = nil) {
         self.unsteered = unsteered; self.steered = steered; self.effectiveAlpha = effectiveAlpha; self.factor = factor; self.windowRatio = windowRatio
+        self.otherOrder = otherOrder
+    }
+}
+
+/// One option order's unsteered and steered answers.
+public struct OrderAnswers: Sendable, Equatable {
+    public var order: OptionOrder
+    public var unsteered: AnswerDistribution
+    public var steered: AnswerDistribution?
+    public init(order: OptionOrder, unsteered: AnswerDistribution, steered: AnswerDistribution?) {
+        self.order = order; self.unsteered = unsteered; self.steered = steered
     }
 }
 
@@ -79,6 +94,8 @@ public enum EngineEvent: Sendable {
     case answers(generation: Int, SteeredAnswers)
     case layer(generation: Int, LayerDetail)
     case curve(generation: Int, SensitivityCurve)
+    /// The response curve of the other option order (for the letter collapse).
+    case otherOrderCurve(generation: Int, SensitivityCurve)
     case mapRow(generation: Int, LayerContribution, done: Int, total: Int)
     case listRow(signature: Int, index: Int, ListStats)
     case busy(String?)

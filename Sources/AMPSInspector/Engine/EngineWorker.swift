@@ -160,9 +160,28 @@ public final class EngineWorker: @unchecked Sendable {
                 guard steeredPass.logits.allFinite else { throw AMPSError.numerical("steered logits contain NaN or infinity") }
                 steered = probe.answer(steeredPass.logits)
             }
-            post(.answers(generation: g, SteeredAnswers(unsteered: unsteered, steered: steered,
-                                                         effectiveAlpha: r.steering.mode == .none ? 0 : r.steering.alpha * factor,
-                                                         factor: factor, windowRatio: ratio)))
+            var answers = SteeredAnswers(unsteered: unsteered, steered: steered, effectiveAlpha: r.steering.mode == .none ? 0 : r.steering.alpha * factor,
+                                         factor: factor, windowRatio: ratio)
+            post(.answers(generation: g, answers))
+            // The other option order, steered the same way (its own MCR for AMPS): both orders
+            // together show a letter collapse.
+            let otherOrder: OptionOrder = r.order == .visionFirst ? .textFirst : .visionFirst
+            let (otherProbe, otherPass) = try probeAndPass(r.instanceIndex, otherOrder, r.instruction)
+            var otherSteered: AnswerDistribution?
+            if let res = resources, r.steering.mode != .none {
+                if superseded { return }
+                let otherRatio: Double?? = r.steering.mode == .amps
+                    ? .some(try AdaptiveSteering.windowRatio(model: model, pass: otherPass, probe: otherProbe, window: r.steering.window,
+                                                             settings: r.perturbation).ratio)
+                    : nil
+                let f = try AdaptiveSteering.factor(mode: r.steering.mode, model: model, pass: otherPass, probe: otherProbe, window: r.steering.window,
+                                                    resources: res, settings: r.perturbation, mcr: otherRatio, toward: r.steering.alpha < 0 ? .text : .vision)
+                let st = try AdaptiveSteering.steering(mode: r.steering.mode, model: model, pass: otherPass, window: r.steering.window,
+                                                       resources: res, scale: r.steering.alpha * f, lastTokenOnly: r.steering.lastTokenOnly)
+                otherSteered = otherProbe.answer(model.logitsWithSteering(otherPass, steering: st, batch: 1))
+            }
+            answers.otherOrder = OrderAnswers(order: otherOrder, unsteered: otherProbe.answer(otherPass.logits), steered: otherSteered)
+            post(.answers(generation: g, answers))
             post(.layer(generation: g, layerDetail(steeredPass, probe: probe, layer: min(r.layer, model.layerCount - 1))))
             if superseded { return }
             if let res = resources {
@@ -173,6 +192,14 @@ public final class EngineWorker: @unchecked Sendable {
                                                                          lastTokenOnly: r.steering.lastTokenOnly)
                 curves[ck] = curve
                 post(.curve(generation: g, curve))
+                if superseded { return }
+                let ok = key(r).replacingOccurrences(of: "/\(r.order.rawValue)/", with: "/\(otherOrder.rawValue)/")
+                    + "/\(r.steering.window)/\(r.alphaGrid)/\(r.steering.lastTokenOnly)"
+                let otherCurve = try curves[ok] ?? SensitivityCurve.compute(model: model, pass: otherPass, probe: otherProbe, vectors: res.vectors,
+                                                                              window: r.steering.window, alphas: r.alphaGrid,
+                                                                              lastTokenOnly: r.steering.lastTokenOnly)
+                curves[ok] = otherCurve
+                post(.otherOrderCurve(generation: g, otherCurve))
             }
             for l in order {
                 if superseded { return }

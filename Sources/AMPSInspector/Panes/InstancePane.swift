@@ -42,12 +42,13 @@ struct InstancePane {
         }
         // Context, wrapped under the image.
         let ctxTop = max(imgH, row) + 0
-        let answersHeight = 4
+        let answersHeight = 5
         let ctxArea = Rect(x: inner.x, y: inner.y + ctxTop, width: inner.width, height: max(0, inner.height - ctxTop - answersHeight))
         frame.render(Paragraph("Text context: " + inst.context, style: theme.text), in: ctxArea, context: context)
         // Answers: unsteered | steered.
         let ans = Rect(x: inner.x, y: inner.maxY - answersHeight, width: inner.width, height: answersHeight)
-        let halves = Layout.split(ans, .horizontal, [.fill, .fill])
+        frame.line(otherOrderLine(s), in: ans, row: 0, style: theme.dimText)
+        let halves = Layout.split(ans.inset(top: 1), .horizontal, [.fill, .fill])
         drawAnswer(s.answers?.unsteered, title: "unsteered", into: &frame, area: halves[0], context: context)
         let steeredTitle: String
         if let a = s.answers, a.steered != nil {
@@ -57,6 +58,15 @@ struct InstancePane {
         }
         drawAnswer(s.steering.mode == .none ? nil : s.answers?.steered, title: steeredTitle, into: &frame, area: halves[1],
                    context: context, pending: s.steering.mode != .none && s.answers == nil)
+    }
+
+    /// The other option order's answers in one line, so both orders are on screen.
+    static func otherOrderLine(_ s: InspectorState) -> String {
+        guard let o = s.answers?.otherOrder else { return "other order: …" }
+        func show(_ a: AnswerDistribution) -> String { a.argmaxClass.rawValue + " V " + PaneText.number(a.pVision, 2) }
+        var line = "\(o.order.rawValue): " + show(o.unsteered)
+        if let st = o.steered { line += " → steered " + show(st) }
+        return line
     }
 
     static func drawAnswer(_ a: AnswerDistribution?, title: String, into frame: inout Frame, area: Rect, context: RenderContext,

@@ -53,6 +53,7 @@ public struct InspectorState: Sendable {
     public var answers: SteeredAnswers?
     public var layerDetail: LayerDetail?
     public var curve: SensitivityCurve?
+    public var otherOrderCurve: SensitivityCurve?
     public var mapRows: [LayerContribution?]
     public var listStats: [Int: ListStats] = [:]
     public var listSignature = 0
@@ -113,6 +114,7 @@ public struct InspectorState: Sendable {
         answers = nil
         layerDetail = nil
         curve = nil
+        otherOrderCurve = nil
         if map { mapRows = Array(repeating: nil, count: layerCount) }
         failure = nil
     }
@@ -162,7 +164,7 @@ public struct InspectorState: Sendable {
             generation += 1
             answers = nil
             layerDetail = nil
-            if windowChanged { curve = nil }
+            if windowChanged { curve = nil; otherOrderCurve = nil }
             return [.request]
         }
         func setPerturbation(_ change: (inout PerturbationSettings) -> Void) -> [InspectorEffect] {
@@ -270,6 +272,7 @@ public struct InspectorState: Sendable {
         case let .answers(g, a): if g == generation { answers = a }
         case let .layer(g, d): if g == generation { layerDetail = d }
         case let .curve(g, c): if g == generation { curve = c }
+        case let .otherOrderCurve(g, c): if g == generation { otherOrderCurve = c }
         case let .mapRow(g, row, _, _):
             if g == generation, mapRows.indices.contains(row.layer) { mapRows[row.layer] = row }
         case let .listRow(sig, i, stats):
