@@ -20,7 +20,7 @@ struct InstanceListPane {
             let inst = s.instances[i].instance
             let st = s.listStats[i]
             return TableRow([inst.id, inst.task.replacingOccurrences(of: "_", with: " "), inst.isConflict ? "x" : " ",
-                             PaneText.bothOrders(st), st.map { PaneText.number($0.windowRatio, 2) } ?? "…"],
+                             PaneText.bothOrders(st), st.map { PaneText.ratio($0.windowRatio, 2) } ?? "…"],
                             style: st == nil ? context.theme.dimText : nil)
         }
         let table = Table(columns: [TableColumn("id", width: .fixed(6)), TableColumn("task"), TableColumn("C", width: .fixed(1)),

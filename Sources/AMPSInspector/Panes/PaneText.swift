@@ -24,6 +24,13 @@ enum PaneText {
         return answerLetter(v) + answerLetter(t)
     }
 
+    /// An MCR: "—" where it is undefined (neither modality's MCS clearly above zero).
+    static func ratio(_ v: Double?, _ decimals: Int = 2, pending: Bool = false) -> String {
+        if v == nil && pending { return "…" }
+        guard let v, v.isFinite else { return "—" }
+        return number(v, decimals)
+    }
+
     static func answerLetter(_ c: AnswerClass?) -> String {
         switch c {
         case .vision?: return "V"
