@@ -14,6 +14,8 @@ public struct PerturbationSettings: Sendable, Equatable {
     public var sigmaScale: Double = 1
     public var functional: Functional = .crossEntropy
     public var seed: UInt64 = 0
+    /// How the two modalities' noise is made comparable (NoiseScale; default: own spread).
+    public var noiseScale: NoiseScale = .own
 
     public init() {}
 
@@ -62,7 +64,7 @@ public enum ModalityContribution {
         let positions = probe.positions(of: modality)
         let base = [probe.instance.id, probe.order.rawValue, probe.instruction.rawValue, "\(layer)", modality.rawValue]
         func draw(_ states: Tensor, _ tag: String) -> Tensor {
-            let sigma = featureStd(states, positions: positions).map { $0 * Float(settings.sigmaScale) }
+            let sigma = settings.noiseScale.sigma(states, probe: probe, modality: modality).map { $0 * Float(settings.sigmaScale) }
             var g = NoiseGenerator(seed: NoiseGenerator.seed(settings.seed, (base + [tag]).joined(separator: "/")))
             return g.noise(samples: settings.samples, positions: positions.count, sigma: sigma)
         }
