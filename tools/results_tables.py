@@ -124,6 +124,13 @@ def main() -> int:
             continue
         print(f"| {c} | {len(sel)} | {len(vals)} | {fmt(statistics.fmean(vals) if vals else None)} | "
               f"{fmt(statistics.median(vals) if vals else None)} |")
+    vis = [p["mcr"] for p in probes if p["unsteered"] == "vision" and p["mcr"] is not None]
+    txt = [p["mcr"] for p in probes if p["unsteered"] == "text" and p["mcr"] is not None]
+    if vis and txt:
+        # Mann-Whitney AUC: P(MCR of a vision-answered probe > MCR of a text-answered one), ties 1/2.
+        wins = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a in vis for b in txt)
+        print(f"\nSeparation of the answer classes by MCR: AUC {wins / (len(vis) * len(txt)):.3f} "
+              f"(0.5 = none; 1 = every vision-answered probe has a higher MCR than every text-answered one).")
     return 0
 
 
