@@ -70,6 +70,8 @@ struct EvalCommand: ParsableCommand {
             settings.lastTokenOnly = method.lastTokenOnly
             settings.includeInstructions = !uniformOnly
             settings.directions = try SteeringDirection.parse(toward)
+            guard a.isFinite else { throw AMPSError.invalidInput("--alpha must be a finite number (got \(a))") }
+            guard alphas.allSatisfy(\.isFinite) else { throw AMPSError.invalidInput("--alphas must be finite numbers (got \(alphas))") }
             guard sensitivityPrecision.isFinite, sensitivityPrecision > 0 else {
                 throw AMPSError.invalidInput("--sensitivity-precision must be a positive number (got \(sensitivityPrecision))")
             }

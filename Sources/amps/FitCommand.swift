@@ -12,6 +12,7 @@ struct FitCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var method: MethodOptions
     @OptionGroup var networks: SteeringNetworkOptions
+    @OptionGroup var training: NetworkTrainingOptions
 
     @Option(name: .long, help: "Global steering strength the rule scales, or 'auto': fit it with beta over --alphas.")
     var alpha: String = "1"
@@ -59,6 +60,7 @@ struct FitCommand: ParsableCommand {
             let layer = scalerLayer ?? max(0, window.lowerBound - 1)
             guard layer >= 0, layer < m.layerCount else { throw AMPSError.invalidInput("--scaler-layer \(layer) is outside the model's layers") }
             let candidates = try alphaCandidates()
+            if !training.noNetworks { try training.check(); _ = try training.inputLayer(m, window: window) }
             guard lambda.isFinite, lambda >= 0 else { throw AMPSError.invalidInput("--lambda must be a non-negative finite number (got \(lambda))") }
             guard epochs >= 1, scalerHidden >= 1 else { throw AMPSError.invalidInput("--epochs and --scaler-hidden must be at least 1") }
             let settings = try method.perturbation()
@@ -76,8 +78,8 @@ struct FitCommand: ParsableCommand {
             let scalerPath = method.artifact(method.scaler, "scaler.safetensors", model: m)
             try scaler.save(path: scalerPath, metadata: ["target": "AMPS rule factor from MCR (beta \(fit.best.beta), anchor \(fit.anchor))",
                                                          "train_count": "\(report.trainCount)", "validation_count": "\(report.validationCount)"])
-            let trained = networks.noNetworks ? [] : try networks.train(model: m, template: try method.template(m), instances: set, fit: fit,
-                                                                           window: window, seed: settings.seed,
+            let trained = training.noNetworks ? [] : try networks.train(model: m, template: try method.template(m), instances: set, fit: fit,
+                                                                           window: window, options: training, seed: settings.seed,
                                                                            folder: URL(fileURLWithPath: scalingPath).deletingLastPathComponent().path)
             if json {
                 try writeJSON([
@@ -111,7 +113,7 @@ struct FitCommand: ParsableCommand {
             for e in report.epochs { print(String(format: "  epoch %4d   %.5f   %.5f", e.epoch, e.train, e.validation)) }
             print("learned scaler -> \(scalerPath)")
             for (name, path, r) in trained {
-                print("\(name) network (input layer \(try networks.inputLayer(m, window: window)), K \(networks.netHidden)): "
+                print("\(name) network (input layer \(try training.inputLayer(m, window: window)), K \(training.netHidden)): "
                       + "\(r.trainCount) train / \(r.validationCount) validation probes, validation loss \(fmt(r.initialValidation, "%.5g")) -> "
                       + "\(fmt(r.bestValidation, "%.5g")) (best epoch \(r.bestEpoch) of \(r.epochs.count - 1))")
                 let step = max(1, r.epochs.count / 10)
