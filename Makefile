@@ -84,10 +84,11 @@ fixtures:
 	python3 tools/make_image_fixtures.py
 	python3 tools/make_e2e_fixtures.py
 
-# The default model's steering vectors, AMPS rule and learned scaler (samples/model/amps/).
+# The default model's steering vectors, AMPS rule (alpha fitted with beta), learned scaler,
+# L2S network and learned AMPS modules (samples/model/amps/); about 5 minutes on 2 cores.
 artifacts: build-release
 	$(BIN) vectors --data samples/data/calib.jsonl
-	$(BIN) fit --data samples/data/calib.jsonl -n 16 --alpha 0.5
+	$(BIN) fit --data samples/data/calib.jsonl -n 16 --alpha auto
 
 # The PyTorch reference MCS maps the Swift tests compare with.
 reference: export OPENBLAS_CORETYPE ?= $(TEST_CORETYPE)

@@ -180,9 +180,9 @@ enum DiagnosisJSON {
         for l in map.layers {
             let mark = window.contains(l.layer) ? " *" : ""
             s.append(String(format: "%5d   ", l.layer) + "\(fmt(l.vision.value, "%.3e")) (±\(fmt(l.vision.standardError, "%.1e")))".rightPad(24)
-                     + "\(fmt(l.text.value, "%.3e")) (±\(fmt(l.text.standardError, "%.1e")))".rightPad(24) + fmt(l.ratio) + mark)
+                     + "\(fmt(l.text.value, "%.3e")) (±\(fmt(l.text.standardError, "%.1e")))".rightPad(24) + mcrText(l.ratio) + mark)
         }
-        s.append("MCR over the steering window \(window.lowerBound)-\(window.upperBound) (*): \(fmt(map.ratio(window: window)))")
+        s.append("MCR over the steering window \(window.lowerBound)-\(window.upperBound) (*): \(mcrText(map.ratio(window: window)))")
         if let curve {
             s.append("")
             s.append("sensitivity (uniform steering on layers \(window.lowerBound)-\(window.upperBound))")
@@ -201,3 +201,6 @@ enum DiagnosisJSON {
         return s.joined(separator: "\n")
     }
 }
+
+/// An MCR on screen: "—" where it is undefined (neither modality's MCS clearly above zero).
+func mcrText(_ v: Double?) -> String { v.map { fmt($0) } ?? "—" }

@@ -13,6 +13,7 @@ struct InspectCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var method: MethodOptions
+    @OptionGroup var networks: SteeringNetworkOptions
 
     @Option(name: .long, help: "Initial steering strength (default: the fitted one, else 0).")
     var alpha: Double?
@@ -43,7 +44,7 @@ struct InspectCommand: ParsableCommand {
             let template = try method.template(m)
             _ = try template.answerTokenIds(m.tokenizer, vocabularySize: m.vocabSize)
             let vpath = method.artifact(method.vectors, "steering_vectors.safetensors", model: m)
-            let resources = (FileManager.default.fileExists(atPath: vpath) || method.vectors != nil) ? try method.resources(m) : nil
+            var resources = (FileManager.default.fileExists(atPath: vpath) || method.vectors != nil) ? try method.resources(m) : nil
             var window = try method.layerWindow(m)
             var a = alpha ?? 0
             let sp = method.artifact(method.scaling, "scaling.json", model: m)
@@ -53,6 +54,14 @@ struct InspectCommand: ParsableCommand {
                 if alpha == nil { a = rule.alpha }
             }
             guard a.isFinite else { throw AMPSError.invalidInput("--alpha must be finite") }
+            if resources != nil {
+                // Networks trained for another window are simply not offered by `m`.
+                var withNetworks = resources!
+                if (try? networks.load(into: &withNetworks, model: m, window: window,
+                                       folder: URL(fileURLWithPath: sp).deletingLastPathComponent().path)) != nil {
+                    resources = withNetworks
+                }
+            }
             return InspectorApp.Setup(model: m, template: template, instances: set, resources: resources, window: window,
                                       perturbation: try method.perturbation(), alpha: a, keyMap: config.keyMap,
                                       terminalSettings: config.settings, scoring: try method.scoring())

@@ -60,6 +60,10 @@ struct MethodOptions: ParsableArguments {
     @Flag(name: .customLong("last-token-only"), help: "Steer only the last prompt token and generated tokens.")
     var lastTokenOnly = false
 
+    // Issue 16: the comparability of the two modalities' perturbations.
+    @Option(name: .customLong("noise-scale"), help: "Noise size per modality: own (its own spread, default), shared (both modalities' spread), token-count (own, normalised by the position count).")
+    var noiseScale: String = "own"
+
     func artifact(_ given: String?, _ name: String, model: LlavaModel) -> String { given ?? model.folder + "/amps/" + name }
 
     func perturbation() throws -> PerturbationSettings {
@@ -72,6 +76,10 @@ struct MethodOptions: ParsableArguments {
         p.functional = f
         guard let t = PerturbationSettings.Target(rawValue: target) else { throw AMPSError.invalidInput("--target must be kv or residual (got '\(target)')") }
         p.target = t
+        guard let ns = NoiseScale(rawValue: noiseScale) else {
+            throw AMPSError.invalidInput("--noise-scale must be own, shared or token-count (got '\(noiseScale)')")
+        }
+        p.noiseScale = ns
         try p.validate()
         return p
     }

@@ -78,7 +78,7 @@ extension DiagnoseCommand {
 extension FitCommand {
     func checkOptionBounds() throws {
         try method.checkOptionBounds()
-        try checkAlphaOption(alpha)
+        for a in try alphaCandidates() { try checkAlphaOption(a, alpha == "auto" ? "--alphas" : "--alpha") }
         try OptionLimits.check(lambda, OptionLimits.lambda, "--lambda")
         try OptionLimits.check(scalerHidden, OptionLimits.scalerHidden, "--scaler-hidden")
         try OptionLimits.check(epochs, OptionLimits.epochs, "--epochs")

@@ -50,7 +50,8 @@ enum InspectorFixtures {
         s.perturbation.samples = 32
         s.layer = 4
         s.answers = SteeredAnswers(unsteered: answer(0.21, 0.74), steered: answer(0.62, 0.33), effectiveAlpha: 1.2,
-                                   factor: 0.8, windowRatio: 0.41)
+                                   factor: 0.8, windowRatio: 0.41,
+                                   otherOrder: OrderAnswers(order: .textFirst, unsteered: answer(0.35, 0.6), steered: answer(0.3, 0.66)))
         for l in 0..<8 {
             s.mapRows[l] = LayerContribution(layer: l, vision: entropy(0.002 * Double(l + 1)), text: entropy(0.02 / Double(l + 1)))
         }
@@ -60,11 +61,16 @@ enum InspectorFixtures {
             let t = max(0, 1 - v - o)
             return answer(v * (1 - o), t * (1 - o))
         })
+        // The text-first order answers text (A) until alpha 5: once the vision-first order has
+        // flipped to vision (A, from 2.5), both orders say A — a letter collapse from 2.5.
+        s.otherOrderCurve = SensitivityCurve(alphas: alphas, answers: alphas.map { a in a < 5 ? answer(0.3, 0.68) : answer(0.7, 0.28) })
         s.layerDetail = LayerDetail(layer: 4, lens: answer(0.45, 0.5), topTokens: [("B", 0.5), ("A", 0.45), ("red", 0.02)],
                                     residualNorm: 12.5, vectorNorm: 3.25, cosine: -0.125)
         for i in 0..<8 {
-            s.listStats[i] = ListStats(answer: i % 3 == 0 ? .vision : .text, pVision: 0.1 * Double(i), windowRatio: 0.05 * Double(i + 2),
-                                       alphaFlip: i % 3 == 0 ? 0 : Double(i))
+            // Both orders: VV, then a letter collapse (TV: B in both orders), then TT, ...
+            let a: AnswerClass = i % 3 == 0 ? .vision : .text
+            s.listStats[i] = ListStats(answer: a, pVision: 0.1 * Double(i), windowRatio: 0.05 * Double(i + 2),
+                                       alphaFlip: i % 3 == 0 ? 0 : Double(i), visionFirst: a, textFirst: i % 3 == 1 ? .vision : a)
         }
         s.focus = focus
         if focus != .list { s.detail = focus }

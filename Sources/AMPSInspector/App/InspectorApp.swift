@@ -45,6 +45,8 @@ public enum InspectorApp {
                                layerCount: setup.model.layerCount, instances: summaries(setup.instances),
                                hasVectors: setup.resources != nil, hasScaling: setup.resources?.scaling != nil,
                                hasScaler: setup.resources?.scaler != nil, window: setup.window, alpha: setup.alpha)
+        s.hasL2S = setup.resources?.l2s != nil
+        s.hasAmpsLearned = setup.resources?.ampsLearned[.vision] != nil
         s.perturbation = setup.perturbation
         s.syncListSignature()
         return s

@@ -54,10 +54,24 @@ public struct SteeredAnswers: Sendable, Equatable {
     public var unsteeredGenerated: ScoredAnswer?
     public var steeredGenerated: ScoredAnswer?
 
+    /// The same steering in the other option order (filled in after the current order's answers).
+    public var otherOrder: OrderAnswers?
+
     public init(unsteered: AnswerDistribution, steered: AnswerDistribution?, effectiveAlpha: Double, factor: Double, windowRatio: Double?,
-                unsteeredGenerated: ScoredAnswer? = nil, steeredGenerated: ScoredAnswer? = nil) {
+                unsteeredGenerated: ScoredAnswer? = nil, steeredGenerated: ScoredAnswer? = nil, otherOrder: OrderAnswers? = nil) {
         self.unsteered = unsteered; self.steered = steered; self.effectiveAlpha = effectiveAlpha; self.factor = factor; self.windowRatio = windowRatio
         self.unsteeredGenerated = unsteeredGenerated; self.steeredGenerated = steeredGenerated
+        self.otherOrder = otherOrder
+    }
+}
+
+/// One option order's unsteered and steered answers.
+public struct OrderAnswers: Sendable, Equatable {
+    public var order: OptionOrder
+    public var unsteered: AnswerDistribution
+    public var steered: AnswerDistribution?
+    public init(order: OptionOrder, unsteered: AnswerDistribution, steered: AnswerDistribution?) {
+        self.order = order; self.unsteered = unsteered; self.steered = steered
     }
 }
 
@@ -67,9 +81,14 @@ public struct ListStats: Sendable, Equatable {
     public var pVision: Double
     public var windowRatio: Double?
     public var alphaFlip: Double?
+    /// The answer in each option order (the list shows both: `VT` or `TV` is a letter collapse).
+    public var visionFirst: AnswerClass?
+    public var textFirst: AnswerClass?
 
-    public init(answer: AnswerClass, pVision: Double, windowRatio: Double?, alphaFlip: Double?) {
+    public init(answer: AnswerClass, pVision: Double, windowRatio: Double?, alphaFlip: Double?,
+                visionFirst: AnswerClass? = nil, textFirst: AnswerClass? = nil) {
         self.answer = answer; self.pVision = pVision; self.windowRatio = windowRatio; self.alphaFlip = alphaFlip
+        self.visionFirst = visionFirst; self.textFirst = textFirst
     }
 }
 
@@ -79,6 +98,8 @@ public enum EngineEvent: Sendable {
     case answers(generation: Int, SteeredAnswers)
     case layer(generation: Int, LayerDetail)
     case curve(generation: Int, SensitivityCurve)
+    /// The response curve of the other option order (for the letter collapse).
+    case otherOrderCurve(generation: Int, SensitivityCurve)
     case mapRow(generation: Int, LayerContribution, done: Int, total: Int)
     case listRow(signature: Int, index: Int, ListStats)
     case busy(String?)

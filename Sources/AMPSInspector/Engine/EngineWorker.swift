@@ -158,17 +158,36 @@ public final class EngineWorker: @unchecked Sendable {
             var steering: Steering?
             if let res = resources, r.steering.mode != .none {
                 factor = try AdaptiveSteering.factor(mode: r.steering.mode, model: model, pass: pass, probe: probe, window: r.steering.window,
-                                                     resources: res, settings: r.perturbation, mcr: r.steering.mode == .amps ? .some(ratio) : nil)
-                let st = res.vectors.steering(window: r.steering.window, scales: [Float(r.steering.alpha * factor)],
-                                              lastTokenOnly: r.steering.lastTokenOnly, promptLength: pass.length)
+                                                     resources: res, settings: r.perturbation, mcr: r.steering.mode == .amps ? .some(ratio) : nil,
+                                                     toward: r.steering.alpha < 0 ? .text : .vision)
+                let st = try AdaptiveSteering.steering(mode: r.steering.mode, model: model, pass: pass, window: r.steering.window,
+                                                       resources: res, scale: r.steering.alpha * factor, lastTokenOnly: r.steering.lastTokenOnly)
                 steering = st
                 steeredPass = model.run(probe.input, steering: st, resumingFrom: pass)  // layers below the window are the clean pass's
                 guard steeredPass.logits.allFinite else { throw AMPSError.numerical("steered logits contain NaN or infinity") }
                 steered = probe.answer(steeredPass.logits)
             }
-            var answers = SteeredAnswers(unsteered: unsteered, steered: steered,
-                                         effectiveAlpha: r.steering.mode == .none ? 0 : r.steering.alpha * factor,
+            var answers = SteeredAnswers(unsteered: unsteered, steered: steered, effectiveAlpha: r.steering.mode == .none ? 0 : r.steering.alpha * factor,
                                          factor: factor, windowRatio: ratio)
+            post(.answers(generation: g, answers))
+            // The other option order, steered the same way (its own MCR for AMPS): both orders
+            // together show a letter collapse.
+            let otherOrder: OptionOrder = r.order == .visionFirst ? .textFirst : .visionFirst
+            let (otherProbe, otherPass) = try probeAndPass(r.instanceIndex, otherOrder, r.instruction)
+            var otherSteered: AnswerDistribution?
+            if let res = resources, r.steering.mode != .none {
+                if superseded { return }
+                let otherRatio: Double?? = r.steering.mode == .amps
+                    ? .some(try AdaptiveSteering.windowRatio(model: model, pass: otherPass, probe: otherProbe, window: r.steering.window,
+                                                             settings: r.perturbation).ratio)
+                    : nil
+                let f = try AdaptiveSteering.factor(mode: r.steering.mode, model: model, pass: otherPass, probe: otherProbe, window: r.steering.window,
+                                                    resources: res, settings: r.perturbation, mcr: otherRatio, toward: r.steering.alpha < 0 ? .text : .vision)
+                let st = try AdaptiveSteering.steering(mode: r.steering.mode, model: model, pass: otherPass, window: r.steering.window,
+                                                       resources: res, scale: r.steering.alpha * f, lastTokenOnly: r.steering.lastTokenOnly)
+                otherSteered = otherProbe.answer(model.logitsWithSteering(otherPass, steering: st, batch: 1))
+            }
+            answers.otherOrder = OrderAnswers(order: otherOrder, unsteered: otherProbe.answer(otherPass.logits), steered: otherSteered)
             post(.answers(generation: g, answers))
             post(.layer(generation: g, layerDetail(steeredPass, probe: probe, layer: min(r.layer, model.layerCount - 1))))
             if superseded { return }
@@ -190,6 +209,14 @@ public final class EngineWorker: @unchecked Sendable {
                                                                          lastTokenOnly: r.steering.lastTokenOnly)
                 curves[ck] = curve
                 post(.curve(generation: g, curve))
+                if superseded { return }
+                let ok = key(r).replacingOccurrences(of: "/\(r.order.rawValue)/", with: "/\(otherOrder.rawValue)/")
+                    + "/\(r.steering.window)/\(r.alphaGrid)/\(r.steering.lastTokenOnly)"
+                let otherCurve = try curves[ok] ?? SensitivityCurve.compute(model: model, pass: otherPass, probe: otherProbe, vectors: res.vectors,
+                                                                              window: r.steering.window, alphas: r.alphaGrid,
+                                                                              lastTokenOnly: r.steering.lastTokenOnly)
+                curves[ok] = otherCurve
+                post(.otherOrderCurve(generation: g, otherCurve))
             }
             for l in order {
                 if superseded { return }
@@ -239,29 +266,37 @@ public final class EngineWorker: @unchecked Sendable {
         let i = listNext
         listNext += 1
         do {
-            let probe = try Probe(model: model, template: template, instance: instances[i], order: r.order, instruction: r.instruction)
-            let pass = model.run(probe.input)
             var p = r.perturbation
             p.samples = min(p.samples, listSamples)
-            let ratio = try AdaptiveSteering.windowRatio(model: model, pass: pass, probe: probe, window: r.steering.window, settings: p).ratio
-            var answer = probe.answer(pass.logits)
-            var flip: Double?
-            var steering: Steering?
-            if let res = resources {
-                if r.steering.mode != .none {
+            // The answer (steered as set) in one option order, with that probe's window MCR, and
+            // the answer as `--answer` scores it.
+            func answerIn(_ order: OptionOrder) throws -> (Probe, PromptPass, AnswerDistribution, Double?, AnswerClass) {
+                let probe = try Probe(model: model, template: template, instance: instances[i], order: order, instruction: r.instruction)
+                let pass = model.run(probe.input)
+                let ratio = try AdaptiveSteering.windowRatio(model: model, pass: pass, probe: probe, window: r.steering.window, settings: p).ratio
+                var answer = probe.answer(pass.logits)
+                var steering: Steering?
+                if let res = resources, r.steering.mode != .none {
                     let f = try AdaptiveSteering.factor(mode: r.steering.mode, model: model, pass: pass, probe: probe, window: r.steering.window,
-                                                        resources: res, settings: p, mcr: .some(ratio))
-                    let st = res.vectors.steering(window: r.steering.window, scales: [Float(r.steering.alpha * f)],
-                                                  lastTokenOnly: r.steering.lastTokenOnly, promptLength: pass.length)
+                                                        resources: res, settings: p, mcr: .some(ratio), toward: r.steering.alpha < 0 ? .text : .vision)
+                    let st = try AdaptiveSteering.steering(mode: r.steering.mode, model: model, pass: pass, window: r.steering.window,
+                                                           resources: res, scale: r.steering.alpha * f, lastTokenOnly: r.steering.lastTokenOnly)
                     answer = probe.answer(model.logitsWithSteering(pass, steering: st, batch: 1))
                     steering = st
                 }
+                let said = try probe.scored(scoring, model: model, steering: steering, firstToken: answer).answer
+                return (probe, pass, answer, ratio, said)
+            }
+            let (probe, pass, answer, ratio, mine) = try answerIn(r.order)
+            let other = try answerIn(r.order == .visionFirst ? .textFirst : .visionFirst).4
+            var flip: Double?
+            if let res = resources {
                 flip = try SensitivityCurve.compute(model: model, pass: pass, probe: probe, vectors: res.vectors, window: r.steering.window,
                                                     alphas: r.alphaGrid, lastTokenOnly: r.steering.lastTokenOnly).alphaFlip
             }
-            let said = try probe.scored(scoring, model: model, steering: steering, firstToken: answer).answer
-            post(.listRow(signature: listSignature, index: i, ListStats(answer: said, pVision: answer.pVision,
-                                                                        windowRatio: ratio, alphaFlip: flip)))
+            post(.listRow(signature: listSignature, index: i, ListStats(answer: mine, pVision: answer.pVision, windowRatio: ratio, alphaFlip: flip,
+                                                                        visionFirst: r.order == .visionFirst ? mine : other,
+                                                                        textFirst: r.order == .textFirst ? mine : other)))
         } catch {
             // A bad instance is reported once, then skipped.
             post(.failure(generation: -1, "instance \(instances[i].id): \(error)"))

@@ -24,8 +24,8 @@ struct EntropyMapPane {
             return [row.vision.value / norm, row.text.value / norm, row.ratio]
         }
         let footerLine = "max MCS " + PaneText.number(maxMCS > 0 ? maxMCS : nil, 4, pending: done == 0)
-            + " · window MCR " + PaneText.number(ContributionMap(layers: s.mapRows.compactMap { $0 }).ratio(window: s.steering.window), 2,
-                                                  pending: s.steering.window.contains { s.mapRows[$0] == nil })
+            + " · window MCR " + PaneText.ratio(ContributionMap(layers: s.mapRows.compactMap { $0 }).ratio(window: s.steering.window), 2,
+                                                 pending: s.steering.window.contains { s.mapRows[$0] == nil })
         if inner.height > 2 {
             frame.line(footerLine, in: inner, row: inner.height - 1, style: theme.dimText)
             inner = inner.inset(bottom: 1)

@@ -19,16 +19,16 @@ struct InstanceListPane {
         let ids = visible.map { PaneText.listId(s.instances[$0].instance.id) }
         let idWidth = min(12, max(2, ids.map(\.count).max() ?? 2))
         // The task column takes what the others leave (four one-cell gaps between five columns).
-        let taskWidth = max(1, inner.width - idWidth - 1 - 1 - 4 - 4)
+        let taskWidth = max(1, inner.width - idWidth - 1 - 2 - 4 - 4)
         let rows = zip(visible, ids).map { i, id -> TableRow in
             let inst = s.instances[i].instance
             let st = s.listStats[i]
             return TableRow([id, PaneText.taskLabel(inst.task, width: taskWidth), inst.isConflict ? "x" : " ",
-                             PaneText.answerLetter(st?.answer), st.map { PaneText.number($0.windowRatio, 2) } ?? "…"],
+                             PaneText.bothOrders(st), st.map { PaneText.ratio($0.windowRatio, 2) } ?? "…"],
                             style: st == nil ? context.theme.dimText : nil)
         }
         let table = Table(columns: [TableColumn("id", width: .fixed(idWidth)), TableColumn("task"), TableColumn("C", width: .fixed(1)),
-                                    TableColumn("A", width: .fixed(1)), TableColumn("MCR", width: .fixed(4), alignment: .right)],
+                                    TableColumn("AA", width: .fixed(2)), TableColumn("MCR", width: .fixed(4), alignment: .right)],
                           rows: rows, isFocused: s.focus == .list, emptyText: s.filter.isEmpty ? "(no instances)" : "(no match)")
         table.draw(into: &frame, area: inner, context: context, state: &s.list)
     }

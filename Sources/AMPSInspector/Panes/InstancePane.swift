@@ -5,7 +5,7 @@ import AMPSTerminal
 /// context (wrapped, scrolled with ↑/↓ while the pane has the focus), and the answer
 /// distribution under the current steering next to the unsteered one.
 struct InstancePane {
-    static let answersHeight = 4
+    static let answersHeight = 5   // the other order's line, the verdict, three bars
     /// Context rows kept visible under the image however tall the image could be.
     static let minimumContextRows = 3
 
@@ -67,7 +67,8 @@ struct InstancePane {
         frame.render(scrolled, in: ctxArea, context: context)
         // Answers: unsteered | steered.
         let ans = Rect(x: inner.x, y: inner.maxY - answersHeight, width: inner.width, height: answersHeight)
-        let halves = Layout.split(ans, .horizontal, [.fill, .fill])
+        frame.line(otherOrderLine(s), in: ans, row: 0, style: theme.dimText)
+        let halves = Layout.split(ans.inset(top: 1), .horizontal, [.fill, .fill])
         drawAnswer(s.answers?.unsteered, generated: s.answers?.unsteeredGenerated, title: "unsteered", into: &frame, area: halves[0],
                    context: context)
         let steeredTitle: String
@@ -78,6 +79,15 @@ struct InstancePane {
         }
         drawAnswer(s.steering.mode == .none ? nil : s.answers?.steered, generated: s.answers?.steeredGenerated, title: steeredTitle,
                    into: &frame, area: halves[1], context: context, pending: s.steering.mode != .none && s.answers == nil)
+    }
+
+    /// The other option order's answers in one line, so both orders are on screen.
+    static func otherOrderLine(_ s: InspectorState) -> String {
+        guard let o = s.answers?.otherOrder else { return "other order: …" }
+        func show(_ a: AnswerDistribution) -> String { a.argmaxClass.rawValue + " V " + PaneText.number(a.pVision, 2) }
+        var line = "\(o.order.rawValue): " + show(o.unsteered)
+        if let st = o.steered { line += " → steered " + show(st) }
+        return line
     }
 
     /// One answer: the verdict line — under `--answer generate` the stated letter, its class

@@ -18,6 +18,21 @@ enum PaneText {
         return String(format: "%3.0f%%", v * 100)
     }
 
+    /// The answers in the vision-first then the text-first order (`VV`, `VT`, `TT`, `OO`...);
+    /// the current order's alone while the other is not known.
+    static func bothOrders(_ st: ListStats?) -> String {
+        guard let st else { return "·" }
+        guard let v = st.visionFirst, let t = st.textFirst else { return answerLetter(st.answer) }
+        return answerLetter(v) + answerLetter(t)
+    }
+
+    /// An MCR: "—" where it is undefined (neither modality's MCS clearly above zero).
+    static func ratio(_ v: Double?, _ decimals: Int = 2, pending: Bool = false) -> String {
+        if v == nil && pending { return "…" }
+        guard let v, v.isFinite else { return "—" }
+        return number(v, decimals)
+    }
+
     static func answerLetter(_ c: AnswerClass?) -> String {
         switch c {
         case .vision?: return "V"

@@ -18,7 +18,12 @@ struct SensitivityPane {
             frame.render(ProgressBar(label: "computing the response curve", fraction: nil, tick: s.tick), in: inner.row(0), context: context)
             return
         }
-        let summary = "α_flip " + PaneText.number(c.alphaFlip, 2) + "   α_collapse " + PaneText.number(c.alphaCollapse, 2)
+        // The letter collapse needs both orders' curves (a conflict instance only).
+        let letter = s.selected?.instance.isConflict == true
+            ? "   α_letter " + PaneText.number(s.otherOrderCurve.flatMap { c.letterCollapseAlpha(order: s.order, other: $0) }, 2,
+                                               pending: s.otherOrderCurve == nil)
+            : ""
+        let summary = "α_flip " + PaneText.number(c.alphaFlip, 2) + "   α_collapse " + PaneText.number(c.alphaCollapse, 2) + letter
             + "   α now " + PaneText.number(s.answers?.effectiveAlpha ?? s.steering.alpha, 2)
         if inner.height > 3 {
             frame.line(summary, in: inner, row: inner.height - 1, style: theme.dimText)
@@ -30,6 +35,9 @@ struct SensitivityPane {
         if let lo = c.alphas.first, let hi = c.alphas.last, now >= lo, now <= hi { markers.append(ChartMarker(x: now, label: "α")) }
         if let f = c.alphaFlip { markers.append(ChartMarker(x: f, label: "flip", color: colors[0])) }
         if let k = c.alphaCollapse { markers.append(ChartMarker(x: k, label: "collapse", color: colors[2 % colors.count])) }
+        if s.selected?.instance.isConflict == true, let o = s.otherOrderCurve, let k = c.letterCollapseAlpha(order: s.order, other: o) {
+            markers.append(ChartMarker(x: k, label: "letter", color: colors[1 % colors.count]))
+        }
         let chart = LineChart(xs: c.alphas, series: [
             ChartSeries(name: "P(vision)", values: c.answers.map(\.pVision), color: colors[0]),
             ChartSeries(name: "P(text)", values: c.answers.map(\.pText), color: colors[1 % colors.count]),

@@ -11,7 +11,8 @@ struct SteeringStrip {
         let st = s.steering
         var parts: [String] = []
         parts.append("mode \(st.mode.rawValue)")
-        parts.append("α " + PaneText.number(st.alpha, 2))
+        // A negative alpha steers toward the text (the negated vectors; the rule's text share).
+        parts.append("α " + PaneText.number(st.alpha, 2) + (st.alpha < 0 ? " (toward text)" : ""))
         if let a = s.answers, st.mode == .amps || st.mode == .learned {
             parts.append("×" + PaneText.number(a.factor, 2) + " = " + PaneText.number(a.effectiveAlpha, 2))
         }

@@ -60,7 +60,7 @@ public enum InspectorAction: String, BindableAction, Sendable {
         case .alphaUpCoarse: return "alpha + 1"
         case .alphaDownCoarse: return "alpha - 1"
         case .alphaZero: return "alpha = 0"
-        case .cycleMode: return "Steering mode: none / uniform / AMPS / learned"
+        case .cycleMode: return "Steering mode: none / uniform / AMPS / learned / L2S / AMPS learned"
         case .windowLater: return "Move the steering window one layer later"
         case .windowEarlier: return "Move the steering window one layer earlier"
         case .windowWider: return "Widen the steering window"

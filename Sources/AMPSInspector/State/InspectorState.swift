@@ -34,6 +34,9 @@ public struct InspectorState: Sendable {
     public var hasVectors: Bool
     public var hasScaling: Bool
     public var hasScaler: Bool
+    /// Trained L2S network / learned AMPS module (toward vision) present.
+    public var hasL2S = false
+    public var hasAmpsLearned = false
 
     public var focus: Pane = .list
     /// The detail pane shown beside the list in the compact layout.
@@ -61,6 +64,7 @@ public struct InspectorState: Sendable {
     public var answers: SteeredAnswers?
     public var layerDetail: LayerDetail?
     public var curve: SensitivityCurve?
+    public var otherOrderCurve: SensitivityCurve?
     public var mapRows: [LayerContribution?]
     public var listStats: [Int: ListStats] = [:]
     public var listSignature = 0
@@ -121,6 +125,7 @@ public struct InspectorState: Sendable {
         answers = nil
         layerDetail = nil
         curve = nil
+        otherOrderCurve = nil
         if map { mapRows = Array(repeating: nil, count: layerCount) }
         failure = nil
     }
@@ -175,7 +180,7 @@ public struct InspectorState: Sendable {
             generation += 1
             answers = nil
             layerDetail = nil
-            if windowChanged { curve = nil }
+            if windowChanged { curve = nil; otherOrderCurve = nil }
             return [.request]
         }
         func setPerturbation(_ change: (inout PerturbationSettings) -> Void) -> [InspectorEffect] {
@@ -231,6 +236,8 @@ public struct InspectorState: Sendable {
             if hasVectors { modes.append(.uniform) }
             if hasVectors && hasScaling { modes.append(.amps) }
             if hasVectors && hasScaler { modes.append(.learned) }
+            if hasVectors && hasL2S { modes.append(.l2s) }
+            if hasVectors && hasAmpsLearned { modes.append(.ampsLearned) }
             guard modes.count > 1 else { message = "no steering vectors: run `amps vectors` first"; return [] }
             let i = modes.firstIndex(of: steering.mode) ?? 0
             return setSteering { $0.mode = modes[(i + 1) % modes.count] }
@@ -283,6 +290,7 @@ public struct InspectorState: Sendable {
         case let .answers(g, a): if g == generation { answers = a }
         case let .layer(g, d): if g == generation { layerDetail = d }
         case let .curve(g, c): if g == generation { curve = c }
+        case let .otherOrderCurve(g, c): if g == generation { otherOrderCurve = c }
         case let .mapRow(g, row, _, _):
             if g == generation, mapRows.indices.contains(row.layer) { mapRows[row.layer] = row }
         case let .listRow(sig, i, stats):

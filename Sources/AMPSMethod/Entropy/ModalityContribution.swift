@@ -14,6 +14,8 @@ public struct PerturbationSettings: Sendable, Equatable {
     public var sigmaScale: Double = 1
     public var functional: Functional = .crossEntropy
     public var seed: UInt64 = 0
+    /// How the two modalities' noise is made comparable (NoiseScale; default: own spread).
+    public var noiseScale: NoiseScale = .own
 
     public init() {}
 
@@ -39,11 +41,9 @@ public struct LayerContribution: Sendable, Equatable {
 
     public func score(_ m: Modality) -> FunctionalEntropy { m == .vision ? vision : text }
 
-    /// MCR = MCS_vision / (MCS_vision + MCS_text); nil when neither modality moves the output.
-    public var ratio: Double? {
-        let s = vision.value + text.value
-        return s > 0 ? vision.value / s : nil
-    }
+    /// MCR = MCS_vision / (MCS_vision + MCS_text); nil when neither modality clearly moves
+    /// the output (`ContributionRatio`).
+    public var ratio: Double? { ContributionRatio.ratio(vision: [vision], text: [text]) }
 }
 
 /// The per-layer MCS map of one probe.
@@ -52,11 +52,11 @@ public struct ContributionMap: Sendable, Equatable {
 
     public init(layers: [LayerContribution]) { self.layers = layers.sorted { $0.layer < $1.layer } }
 
-    /// Instance-level MCR over a layer window: summed MCS of each modality, then the ratio.
+    /// Instance-level MCR over a layer window: summed MCS of each modality, then the ratio
+    /// (nil where the sums are not clearly above zero).
     public func ratio(window: ClosedRange<Int>) -> Double? {
         let inWindow = layers.filter { window.contains($0.layer) }
-        let v = inWindow.map(\.vision.value).reduce(0, +), t = inWindow.map(\.text.value).reduce(0, +)
-        return v + t > 0 ? v / (v + t) : nil
+        return ContributionRatio.ratio(vision: inWindow.map(\.vision), text: inWindow.map(\.text))
     }
 }
 
@@ -70,7 +70,7 @@ public enum ModalityContribution {
         let positions = probe.positions(of: modality)
         let base = [probe.instance.id, probe.order.rawValue, probe.instruction.rawValue, "\(layer)", modality.rawValue]
         func draw(_ states: Tensor, _ tag: String) -> Tensor {
-            let sigma = featureStd(states, positions: positions).map { $0 * Float(settings.sigmaScale) }
+            let sigma = settings.noiseScale.sigma(states, probe: probe, modality: modality).map { $0 * Float(settings.sigmaScale) }
             var g = NoiseGenerator(seed: NoiseGenerator.seed(settings.seed, (base + [tag]).joined(separator: "/")))
             return g.noise(samples: settings.samples, positions: positions.count, sigma: sigma)
         }

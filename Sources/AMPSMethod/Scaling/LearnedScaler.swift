@@ -63,9 +63,8 @@ public struct LearnedScaler: @unchecked Sendable {
         for i in 0..<s.w1.count { s.w1.data[i] = Float(rng.gaussian()) * scale1 }
         for i in 0..<k { s.w2.data[i] = Float(rng.gaussian()) * scale2 * 0.1 }
         let params = [s.w1, s.b1, s.w2, s.b2]
-        let m = params.map { Tensor(zeros: $0.shape) }, v = params.map { Tensor(zeros: $0.shape) }
+        var adam = AdamOptimizer(parameters: params, learningRate: learningRate)
         let grads = params.map { Tensor(zeros: $0.shape) }
-        var step = 0
         var report = TrainingReport(epochs: [], trainCount: tr.count, validationCount: val.count)
         func loss(_ idx: [Int]) -> Double {
             idx.map { i -> Double in
@@ -100,16 +99,7 @@ public struct LearnedScaler: @unchecked Sendable {
                         for j in 0..<d { grow[j] += dPre * z[j] }
                     }
                 }
-                step += 1
-                let b1c = 1 - powf(0.9, Float(step)), b2c = 1 - powf(0.999, Float(step))
-                for (pi, p) in params.enumerated() {
-                    for e in 0..<p.count {
-                        let g = grads[pi][e]
-                        m[pi][e] = 0.9 * m[pi][e] + 0.1 * g
-                        v[pi][e] = 0.999 * v[pi][e] + 0.001 * g * g
-                        p[e] -= learningRate * (m[pi][e] / b1c) / ((v[pi][e] / b2c).squareRoot() + 1e-8)
-                    }
-                }
+                adam.update(gradients: grads)
             }
             if epoch == 1 || epoch % max(1, epochs / 20) == 0 || epoch == epochs {
                 report.epochs.append((epoch, loss(tr), loss(val)))

@@ -2,93 +2,150 @@ import AMPSCore
 import AMPSModel
 import Foundation
 
-/// Fitting beta and r_anchor of the AMPS rule on a calibration split, and the learned
-/// scaler's training data. The objective trades the vision-ratio shift against collapse:
-///   J(beta) = shift(beta) - lambda * collapse(beta)
+/// Fitting beta and r_anchor of the AMPS rule (and, if asked, alpha) on a calibration
+/// split, and the learned scaler's training data. The objective trades the vision-ratio
+/// shift against the generation errors (GenerationErrors, counted per item over both
+/// option orders):
+///   J(alpha, beta) = shift(alpha, beta) - lambda * error_rate(alpha, beta)
 public struct ScalingFit: Sendable {
     public struct Row: Sendable, Codable {
+        public var alpha: Double
         public var beta: Double
         public var visionRatio: Double?
         public var shift: Double?
-        public var collapseRate: Double?
+        public var otherRate: Double?
+        public var letterCollapseRate: Double?
+        public var errorRate: Double?
         public var objective: Double?
+
+        /// J = shift - lambda * error rate; nil where either is undefined.
+        public static func objective(shift: Double?, errorRate: Double?, lambda: Double) -> Double? {
+            guard let shift, let errorRate else { return nil }
+            return shift - lambda * errorRate
+        }
     }
 
     public var anchor: Double
     public var best: Row
     public var rows: [Row]
     public var baselineVisionRatio: Double?
-    public var uniform: Row { rows.first { $0.beta == 0 }! }
+    /// The generation errors without steering (alpha 0), for comparison with every row.
+    public var baselineErrors = GenerationErrors()
+    public var uniform: Row { rows.first { $0.beta == 0 && $0.alpha == best.alpha }! }
     public var probes: Int
+    /// Conflict items left out because MCR is undefined in one of their orders.
+    public var undefinedItems: Int
     /// Per-probe (hidden state at the scaler layer, MCR) — the learned scaler's inputs.
     public var features: [[Float]]
     public var ratios: [Double]
+    /// MCR of every probe left in the fit, by instance id and order.
+    public var ratioByProbe: [String: [OptionOrder: Double]] = [:]
 
     public static let defaultBetas: [Double] = [-4, -3, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3, 4]
+    /// The objective's error weight when none is given.
+    public static let defaultLambda = 1.0
+
+    /// The row of highest J; on a tie the smallest |beta| (uniform steering unless adapting
+    /// helps), then the smallest alpha.
+    public static func best(_ rows: [Row]) -> Row? {
+        rows.max { a, b in
+            let ja = a.objective ?? -.infinity, jb = b.objective ?? -.infinity
+            if ja != jb { return ja < jb }
+            if abs(a.beta) != abs(b.beta) { return abs(a.beta) > abs(b.beta) }
+            return a.alpha > b.alpha
+        }
+    }
 
     public static func fit(model: LlavaModel, template: PromptTemplate, instances: [Instance], vectors: SteeringVectorSet,
-                           alpha: Double, window: ClosedRange<Int>, settings: PerturbationSettings,
-                           betas: [Double] = defaultBetas, lambda: Double = 1, scalerLayer: Int,
+                           alphas: [Double], window: ClosedRange<Int>, settings: PerturbationSettings,
+                           betas: [Double] = defaultBetas, lambda: Double = defaultLambda, scalerLayer: Int,
                            lastTokenOnly: Bool = false, progress: (Int, Int) -> Void = { _, _ in }) throws -> ScalingFit {
         try settings.validate()
-        guard alpha.isFinite, lambda.isFinite, betas.allSatisfy(\.isFinite), betas.contains(0) else {
+        guard !alphas.isEmpty, alphas.allSatisfy(\.isFinite), lambda.isFinite, betas.allSatisfy(\.isFinite), betas.contains(0) else {
             throw AMPSError.invalidInput("alpha, lambda and betas must be finite, and betas must include 0 (uniform)")
         }
         let conflicts = instances.filter(\.isConflict)
         guard conflicts.count >= 3 else { throw AMPSError.invalidInput("fitting needs at least 3 conflict instances (got \(conflicts.count))") }
-        // First sweep: passes and MCR of every probe.
-        var items: [(Probe, PromptPass, Double)] = []
+        // First sweep: passes and MCR of every probe; an item whose MCR is undefined in
+        // either order is left out of the fit (its ratio means nothing).
+        var items: [[(Probe, PromptPass, Double)]] = []
         var features: [[Float]] = []
+        var undefined = 0
         let total = conflicts.count * OptionOrder.allCases.count
+        var seen = 0
         for inst in conflicts {
+            var item: [(Probe, PromptPass, Double)] = []
             for o in OptionOrder.allCases {
                 let probe = try Probe(model: model, template: template, instance: inst, order: o, instruction: .none)
                 let pass = model.run(probe.input)
                 let r = try AdaptiveSteering.windowRatio(model: model, pass: pass, probe: probe, window: window, settings: settings).ratio
-                guard let r else { continue }
-                items.append((probe, pass, r))
+                seen += 1
+                progress(seen, total)
+                if let r { item.append((probe, pass, r)) }
+            }
+            guard item.count == OptionOrder.allCases.count else { undefined += 1; continue }
+            for (_, pass, _) in item {
                 let h = pass.layerInputs[scalerLayer + 1].data + (pass.length - 1) * model.hiddenSize
                 features.append(Array(UnsafeBufferPointer(start: h, count: model.hiddenSize)))
-                progress(items.count, total)
             }
+            items.append(item)
         }
-        guard items.count >= 3 else { throw AMPSError.numerical("MCR is undefined for almost every calibration probe; raise sigma or N") }
-        let anchor = items.map(\.2).reduce(0, +) / Double(items.count)
-        var tallies = [AnswerTally](repeating: AnswerTally(), count: betas.count)
+        guard items.count >= 3 else {
+            throw AMPSError.numerical("MCR is undefined (neither modality's MCS clearly above zero) for \(undefined) of \(conflicts.count) calibration items, "
+                                      + "leaving \(items.count) to fit; raise --sigma or N")
+        }
+        let ratios = items.flatMap { $0.map(\.2) }
+        let anchor = ratios.reduce(0, +) / Double(ratios.count)
+        let grid = alphas.flatMap { a in betas.map { (a, $0) } }
+        var tallies = [AnswerTally](repeating: AnswerTally(), count: grid.count)
+        var errors = [GenerationErrors](repeating: GenerationErrors(), count: grid.count)
         var base = AnswerTally()
-        for (probe, pass, r) in items {
-            let scales = [Float(0)] + betas.map { Float(alpha * AMPSScaling(beta: $0, anchor: anchor).factor(mcr: r)) }
-            let st = vectors.steering(window: window, scales: scales, lastTokenOnly: lastTokenOnly, promptLength: pass.length)
-            let logits = model.logitsWithSteering(pass, steering: st, batch: scales.count)
-            guard logits.allFinite else { throw AMPSError.numerical("instance \(probe.instance.id): steered logits contain NaN or infinity") }
-            base.add(probe.answer(logits, row: 0).argmaxClass)
-            for i in betas.indices { tallies[i].add(probe.answer(logits, row: i + 1).argmaxClass) }
+        var baseErrors = GenerationErrors()
+        for item in items {
+            var answers = [ItemAnswers](repeating: ItemAnswers(isConflict: true), count: grid.count)
+            var baseAnswers = ItemAnswers(isConflict: true)
+            for (probe, pass, r) in item {
+                let scales = [Float(0)] + grid.map { Float($0.0 * AMPSScaling(beta: $0.1, anchor: anchor).factor(mcr: r)) }
+                let st = vectors.steering(window: window, scales: scales, lastTokenOnly: lastTokenOnly, promptLength: pass.length)
+                let logits = model.logitsWithSteering(pass, steering: st, batch: scales.count)
+                guard logits.allFinite else { throw AMPSError.numerical("instance \(probe.instance.id): steered logits contain NaN or infinity") }
+                let c0 = probe.answerClass(logits, row: 0)
+                base.add(c0)
+                baseAnswers.answers[probe.order] = c0
+                for i in grid.indices {
+                    let c = probe.answerClass(logits, row: i + 1)
+                    tallies[i].add(c)
+                    answers[i].answers[probe.order] = c
+                }
+            }
+            for i in grid.indices { errors[i].add(answers[i]) }
+            baseErrors.add(baseAnswers)
         }
         let b0 = base.visionRatio
-        let rows = zip(betas, tallies).map { beta, t -> Row in
-            let shift = zip2(t.visionRatio, b0).map { $0 - $1 }
-            return Row(beta: beta, visionRatio: t.visionRatio, shift: shift, collapseRate: t.collapseRate,
-                       objective: zip2(shift, t.collapseRate).map { $0 - lambda * $1 })
+        let rows = grid.indices.map { i -> Row in
+            let shift = zip2(tallies[i].visionRatio, b0).map { $0 - $1 }
+            return Row(alpha: grid[i].0, beta: grid[i].1, visionRatio: tallies[i].visionRatio, shift: shift,
+                       otherRate: errors[i].otherRate, letterCollapseRate: errors[i].letterCollapseRate, errorRate: errors[i].errorRate,
+                       objective: Row.objective(shift: shift, errorRate: errors[i].errorRate, lambda: lambda))
         }
-        // Highest objective; on a tie the smallest |beta| (uniform steering unless adapting helps).
-        let best = rows.max { a, b in
-            let ja = a.objective ?? -.infinity, jb = b.objective ?? -.infinity
-            return ja != jb ? ja < jb : abs(a.beta) > abs(b.beta)
-        }!
-        return ScalingFit(anchor: anchor, best: best, rows: rows, baselineVisionRatio: b0, probes: items.count,
-                          features: features, ratios: items.map(\.2))
+        var byProbe: [String: [OptionOrder: Double]] = [:]
+        for item in items { for (probe, _, r) in item { byProbe[probe.instance.id, default: [:]][probe.order] = r } }
+        return ScalingFit(anchor: anchor, best: best(rows)!, rows: rows, baselineVisionRatio: b0, baselineErrors: baseErrors,
+                          probes: ratios.count, undefinedItems: undefined, features: features, ratios: ratios, ratioByProbe: byProbe)
     }
 
     public var scaling: AMPSScaling { AMPSScaling(beta: best.beta, anchor: anchor) }
 
-    public func save(path: String, alpha: Double, window: ClosedRange<Int>, lambda: Double, samples: Int) throws {
+    public func save(path: String, window: ClosedRange<Int>, lambda: Double, samples: Int) throws {
         let obj: [String: Any] = [
-            "kind": "amps-scaling", "beta": best.beta, "anchor": anchor, "alpha": alpha, "lambda": lambda,
-            "window": [window.lowerBound, window.upperBound], "samples": samples, "probes": probes,
+            "kind": "amps-scaling", "beta": best.beta, "anchor": anchor, "alpha": best.alpha, "lambda": lambda,
+            "window": [window.lowerBound, window.upperBound], "samples": samples, "probes": probes, "undefined_mcr_items": undefinedItems,
             "rule": "factor = max(0, 1 + beta * (MCR - anchor)); steering = alpha * factor * u_l",
+            "objective": "J = shift - lambda * error_rate",
             "fit": rows.map { r -> [String: Any] in
-                ["beta": r.beta, "vision_ratio": r.visionRatio ?? NSNull(), "shift": r.shift ?? NSNull(),
-                 "collapse_rate": r.collapseRate ?? NSNull(), "objective": r.objective ?? NSNull()]
+                ["alpha": r.alpha, "beta": r.beta, "vision_ratio": r.visionRatio ?? NSNull(), "shift": r.shift ?? NSNull(),
+                 "other_rate": r.otherRate ?? NSNull(), "letter_collapse_rate": r.letterCollapseRate ?? NSNull(),
+                 "error_rate": r.errorRate ?? NSNull(), "objective": r.objective ?? NSNull()]
             },
         ]
         let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])

@@ -20,6 +20,20 @@ public struct SensitivityCurve: Sendable, Equatable {
         zip(alphas, answers).first { $0.0 >= 0 && $0.1.argmaxClass == .other }?.0
     }
 
+    /// The smallest alpha of the grid (>= 0) at which a conflict instance's two option orders,
+    /// `self` in `order` and `other` in the other order (the same grid), answer with the same
+    /// letter (GenerationErrors' letter collapse).
+    public func letterCollapseAlpha(order: OptionOrder, other: SensitivityCurve) -> Double? {
+        guard alphas == other.alphas else { return nil }
+        for (k, a) in alphas.enumerated() where a >= 0 {
+            var item = ItemAnswers(isConflict: true)
+            item.answers[order] = answers[k].argmaxClass
+            item.answers[order == .visionFirst ? .textFirst : .visionFirst] = other.answers[k].argmaxClass
+            if item.letterCollapse == true { return a }
+        }
+        return nil
+    }
+
     /// P(vision)(alpha) - P(vision)(0): the response at one alpha of the grid.
     public func response(at alpha: Double) -> Double? {
         guard let i = alphas.firstIndex(where: { abs($0 - alpha) < 1e-9 }),

@@ -6,7 +6,12 @@ public enum SteeringMode: String, Sendable, CaseIterable {
     case none       // no steering
     case uniform    // alpha for every input
     case amps       // alpha * (1 + gamma_i), gamma_i = beta (MCR_i - r_anchor)
-    case learned    // alpha * the learned scaler's prediction
+    case learned    // alpha * the learned scaler's prediction (amps-scalar)
+    case l2s        // alpha * g(h), the L2S network's per-instance vectors
+    case ampsLearned = "amps-learned"  // alpha * g(h), the learned AMPS module
+
+    /// The modes whose vectors come from a steering network instead of u_l.
+    public var usesNetwork: Bool { self == .l2s || self == .ampsLearned }
 }
 
 /// Steering as a user sets it: mode, global strength, layer window, positions.

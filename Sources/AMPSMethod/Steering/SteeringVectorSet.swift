@@ -22,23 +22,16 @@ public struct SteeringVectorSet: @unchecked Sendable {
         guard !used.isEmpty else { throw AMPSError.invalidInput("no conflict instances to compute steering vectors from") }
         let L = model.layerCount, d = model.hiddenSize
         var sums = [[Double]](repeating: [Double](repeating: 0, count: d), count: L)
-        var n = 0
         for (k, inst) in used.enumerated() {
-            for order in OptionOrder.allCases {
-                let pv = model.run(try Probe(model: model, template: template, instance: inst, order: order, instruction: .vision).input)
-                let pt = model.run(try Probe(model: model, template: template, instance: inst, order: order, instruction: .text).input)
-                let rv = pv.length + position, rt = pt.length + position
-                for l in 0..<L {
-                    let a = pv.layerInputs[l + 1].data + rv * d, b = pt.layerInputs[l + 1].data + rt * d
-                    for j in 0..<d { sums[l][j] += Double(a[j] - b[j]) }
-                }
-                n += 1
-            }
+            let z = try SteeringTarget.compute(model: model, template: template, instance: inst, layers: Array(0..<L), position: position)
+            for l in 0..<L { for j in 0..<d { sums[l][j] += z.vectors[l][j] } }
             progress(k + 1, used.count)
         }
+        // Each instance's target is already the mean of its two orders: u_l = mean over instances.
+        let n = used.count
         let vectors = sums.map { s in Tensor(shape: [d], values: s.map { Float($0 / Double(n)) }) }
         guard vectors.allSatisfy(\.allFinite) else { throw AMPSError.numerical("steering vectors contain NaN or infinity") }
-        return SteeringVectorSet(vectors: vectors, count: n, modelName: model.name, position: position)
+        return SteeringVectorSet(vectors: vectors, count: n * OptionOrder.allCases.count, modelName: model.name, position: position)
     }
 
     public func save(path: String) throws {
