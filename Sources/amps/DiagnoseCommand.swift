@@ -30,6 +30,11 @@ struct DiagnoseCommand: ParsableCommand {
     @Option(name: .customLong("alpha-steps"), help: "Steps of the sensitivity grid.")
     var alphaSteps: Int = 16
 
+    @OptionGroup var networks: SteeringNetworkOptions
+
+    @Option(name: .customLong("sensitivity-precision"), help: "Precision of alpha_flip and alpha_collapse (bisection between grid points).")
+    var sensitivityPrecision: Double = SensitivityThreshold.defaultPrecision
+
     @Option(name: .customLong("dump-noise"), help: "Write every noise sample used to this .safetensors file (for the PyTorch reference).")
     var dumpNoise: String?
 
@@ -79,20 +84,34 @@ struct DiagnoseCommand: ParsableCommand {
                     "answer_ids": "\(probe.answerA),\(probe.answerB)", "order": o.rawValue,
                 ], to: dumpNoise)
             }
+            guard sensitivityPrecision.isFinite, sensitivityPrecision > 0 else {
+                throw AMPSError.invalidInput("--sensitivity-precision must be a positive number (got \(sensitivityPrecision))")
+            }
             var resources: SteeringResources?
             var curve: SensitivityCurve?
+            var thresholds: (flip: Double?, collapse: Double?) = (nil, nil)
             var steered: [SteeredAnswer] = []
-            if let r = loaded {
-                resources = r
-                curve = try SensitivityCurve.compute(model: m, pass: pass, probe: probe, vectors: r.vectors, window: window,
-                                                     alphas: SensitivityCurve.grid(max: alphaMax, steps: alphaSteps), lastTokenOnly: method.lastTokenOnly)
+            if var r = loaded {
                 let sp = method.artifact(method.scaling, "scaling.json", model: m)
+                try networks.load(into: &r, model: m, window: window, folder: URL(fileURLWithPath: sp).deletingLastPathComponent().path)
+                resources = r
+                let c = try SensitivityCurve.compute(model: m, pass: pass, probe: probe, vectors: r.vectors, window: window,
+                                                     alphas: SensitivityCurve.grid(max: alphaMax, steps: alphaSteps), lastTokenOnly: method.lastTokenOnly)
+                curve = c
+                // Between the grid's points, by bisection (the grid's own step is far coarser).
+                for target in [AnswerClass.vision, .other] {
+                    let t = try SensitivityThreshold.refine(model: m, pass: pass, probe: probe, vectors: r.vectors, window: window, curve: c,
+                                                            target: target, precision: sensitivityPrecision, lastTokenOnly: method.lastTokenOnly)
+                    if target == .vision { thresholds.flip = t } else { thresholds.collapse = t }
+                }
                 let a = try alpha ?? (FileManager.default.fileExists(atPath: sp) ? ScalingFit.loadRule(path: sp, layers: m.layerCount).alpha : 2)
-                for mode in [SteeringMode.uniform, .amps, .learned] {
-                    if mode == .amps && r.scaling == nil || mode == .learned && r.scaler == nil { continue }
+                for mode in [SteeringMode.uniform, .amps, .learned, .l2s, .ampsLearned] {
+                    if mode == .amps && r.scaling == nil || mode == .learned && r.scaler == nil || mode == .l2s && r.l2s == nil
+                        || mode == .ampsLearned && r.ampsLearned[.vision] == nil { continue }
                     let f = try AdaptiveSteering.factor(mode: mode, model: m, pass: pass, probe: probe, window: window, resources: r,
                                                         settings: settings, mcr: mode == .amps ? .some(map.ratio(window: window)) : nil)
-                    let st = r.vectors.steering(window: window, scales: [Float(a * f)], lastTokenOnly: method.lastTokenOnly, promptLength: pass.length)
+                    let st = try AdaptiveSteering.steering(mode: mode, model: m, pass: pass, window: window, resources: r, scale: a * f,
+                                                           lastTokenOnly: method.lastTokenOnly)
                     let logits = m.logitsWithSteering(pass, steering: st, batch: 1)
                     guard logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): steered logits contain NaN or infinity") }
                     let first = probe.answer(logits)
@@ -102,10 +121,11 @@ struct DiagnoseCommand: ParsableCommand {
             }
             if json {
                 try writeJSON(DiagnosisJSON.object(instance: inst, probe: probe, clean: clean, cleanScored: cleanScored, scoring: scoring,
-                                                   map: map, window: window, curve: curve, steered: steered, settings: settings))
+                                                   map: map, window: window, curve: curve, thresholds: thresholds, steered: steered,
+                                                   settings: settings, precision: sensitivityPrecision))
             } else {
                 print(DiagnosisJSON.text(instance: inst, probe: probe, clean: clean, cleanScored: cleanScored, map: map, window: window, curve: curve,
-                                         steered: steered, settings: settings, hasVectors: resources != nil))
+                                         thresholds: thresholds, steered: steered, settings: settings, hasVectors: resources != nil))
             }
         }
     }
@@ -143,8 +163,9 @@ enum DiagnosisJSON {
     }
 
     static func object(instance i: Instance, probe: Probe, clean: AnswerDistribution, cleanScored: ScoredAnswer, scoring: AnswerScoring,
-                       map: ContributionMap, window: ClosedRange<Int>, curve: SensitivityCurve?, steered: [SteeredAnswer],
-                       settings: PerturbationSettings) -> [String: Any] {
+                       map: ContributionMap, window: ClosedRange<Int>, curve: SensitivityCurve?,
+                       thresholds: (flip: Double?, collapse: Double?), steered: [SteeredAnswer],
+                       settings: PerturbationSettings, precision: Double) -> [String: Any] {
         var o: [String: Any] = [
             "instance": i.id, "task": i.task, "kind": i.kind.rawValue, "order": probe.order.rawValue, "instruction": probe.instruction.rawValue,
             "prompt": probe.prompt, "answer_vision": i.answerVision, "answer_text": i.answerText,
@@ -160,15 +181,17 @@ enum DiagnosisJSON {
         ]
         if let curve {
             o["sensitivity"] = ["alphas": curve.alphas, "points": curve.answers.map(answer),
-                                "alpha_flip": jnum(curve.alphaFlip), "alpha_collapse": jnum(curve.alphaCollapse)]
+                                "alpha_flip": jnum(thresholds.flip), "alpha_collapse": jnum(thresholds.collapse),
+                                "alpha_flip_grid": jnum(curve.alphaFlip), "alpha_collapse_grid": jnum(curve.alphaCollapse),
+                                "precision": precision]
         }
         o["steered"] = steered.map { ["mode": $0.mode, "alpha": $0.alpha, "answer": answer($0.distribution, scored: $0.scored)] as [String: Any] }
         return o
     }
 
     static func text(instance i: Instance, probe: Probe, clean: AnswerDistribution, cleanScored: ScoredAnswer, map: ContributionMap,
-                     window: ClosedRange<Int>, curve: SensitivityCurve?, steered: [SteeredAnswer], settings: PerturbationSettings,
-                     hasVectors: Bool) -> String {
+                     window: ClosedRange<Int>, curve: SensitivityCurve?, thresholds: (flip: Double?, collapse: Double?),
+                     steered: [SteeredAnswer], settings: PerturbationSettings, hasVectors: Bool) -> String {
         var s: [String] = []
         s.append("instance \(i.id)  task \(i.task)  \(i.kind.rawValue)  order \(probe.order.rawValue)  instruction \(probe.instruction.rawValue)")
         s.append("question: \(i.question)   vision answer: \(i.answerVision)   text answer: \(i.answerText)")
@@ -190,7 +213,7 @@ enum DiagnosisJSON {
             for (a, p) in zip(curve.alphas, curve.answers) {
                 s.append(String(format: "%7.2f   %8.4f  %7.4f  %8.4f  ", a, p.pVision, p.pText, p.pOther) + p.argmaxClass.rawValue)
             }
-            s.append("alpha_flip \(fmt(curve.alphaFlip, "%.2f"))   alpha_collapse \(fmt(curve.alphaCollapse, "%.2f"))")
+            s.append("alpha_flip \(fmt(thresholds.flip, "%.3f"))   alpha_collapse \(fmt(thresholds.collapse, "%.3f"))   (bisected; grid: \(fmt(curve.alphaFlip, "%.2f")), \(fmt(curve.alphaCollapse, "%.2f")))")
             for st in steered {
                 let p = st.distribution
                 s.append("\(st.mode.rightPad(8)) alpha \(fmt(st.alpha, "%.3f")): P(vision) \(fmt(p.pVision))  P(text) \(fmt(p.pText))  P(other) \(fmt(p.pOther))  -> \(said(st.scored))")

@@ -64,6 +64,8 @@ enum InspectorFixtures {
         // The text-first order answers text (A) until alpha 5: once the vision-first order has
         // flipped to vision (A, from 2.5), both orders say A — a letter collapse from 2.5.
         s.otherOrderCurve = SensitivityCurve(alphas: alphas, answers: alphas.map { a in a < 5 ? answer(0.3, 0.68) : answer(0.7, 0.28) })
+        // As the engine bisects them between the grid's points.
+        s.thresholds = SensitivityThresholds(flip: 2.37, collapse: 7.18, precision: 0.01)
         s.layerDetail = LayerDetail(layer: 4, lens: answer(0.45, 0.5), topTokens: [("B", 0.5), ("A", 0.45), ("red", 0.02)],
                                     residualNorm: 12.5, vectorNorm: 3.25, cosine: -0.125)
         for i in 0..<8 {

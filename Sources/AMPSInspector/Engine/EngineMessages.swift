@@ -65,6 +65,14 @@ public struct SteeredAnswers: Sendable, Equatable {
     }
 }
 
+/// alpha_flip and alpha_collapse found by bisection (SensitivityThreshold), to `precision`.
+public struct SensitivityThresholds: Sendable, Equatable {
+    public var flip: Double?
+    public var collapse: Double?
+    public var precision: Double
+    public init(flip: Double?, collapse: Double?, precision: Double) { self.flip = flip; self.collapse = collapse; self.precision = precision }
+}
+
 /// One option order's unsteered and steered answers.
 public struct OrderAnswers: Sendable, Equatable {
     public var order: OptionOrder
@@ -98,6 +106,8 @@ public enum EngineEvent: Sendable {
     case answers(generation: Int, SteeredAnswers)
     case layer(generation: Int, LayerDetail)
     case curve(generation: Int, SensitivityCurve)
+    /// alpha_flip and alpha_collapse of the curve, bisected between its grid points.
+    case thresholds(generation: Int, SensitivityThresholds)
     /// The response curve of the other option order (for the letter collapse).
     case otherOrderCurve(generation: Int, SensitivityCurve)
     case mapRow(generation: Int, LayerContribution, done: Int, total: Int)

@@ -29,6 +29,7 @@ public final class EngineWorker: @unchecked Sendable {
     private var passOrder: [String] = []
     private var maps: [String: [Int: LayerContribution]] = [:]
     private var curves: [String: SensitivityCurve] = [:]
+    private var thresholds: [String: SensitivityThresholds] = [:]
     private var listSignature = 0
     private var listNext = 0
 
@@ -209,6 +210,18 @@ public final class EngineWorker: @unchecked Sendable {
                                                                          lastTokenOnly: r.steering.lastTokenOnly)
                 curves[ck] = curve
                 post(.curve(generation: g, curve))
+                if superseded { return }
+                var t = thresholds[ck]
+                if t == nil {
+                    post(.busy("alpha_flip by bisection"))
+                    func refine(_ target: AnswerClass) throws -> Double? {
+                        try SensitivityThreshold.refine(model: model, pass: pass, probe: probe, vectors: res.vectors, window: r.steering.window,
+                                                        curve: curve, target: target, lastTokenOnly: r.steering.lastTokenOnly)
+                    }
+                    t = SensitivityThresholds(flip: try refine(.vision), collapse: try refine(.other), precision: SensitivityThreshold.defaultPrecision)
+                    thresholds[ck] = t
+                }
+                post(.thresholds(generation: g, t!))
                 if superseded { return }
                 let ok = key(r).replacingOccurrences(of: "/\(r.order.rawValue)/", with: "/\(otherOrder.rawValue)/")
                     + "/\(r.steering.window)/\(r.alphaGrid)/\(r.steering.lastTokenOnly)"

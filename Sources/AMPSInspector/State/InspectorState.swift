@@ -64,6 +64,8 @@ public struct InspectorState: Sendable {
     public var answers: SteeredAnswers?
     public var layerDetail: LayerDetail?
     public var curve: SensitivityCurve?
+    /// The curve's alpha_flip and alpha_collapse, bisected (nil until the engine sends them).
+    public var thresholds: SensitivityThresholds?
     public var otherOrderCurve: SensitivityCurve?
     public var mapRows: [LayerContribution?]
     public var listStats: [Int: ListStats] = [:]
@@ -125,6 +127,7 @@ public struct InspectorState: Sendable {
         answers = nil
         layerDetail = nil
         curve = nil
+        thresholds = nil
         otherOrderCurve = nil
         if map { mapRows = Array(repeating: nil, count: layerCount) }
         failure = nil
@@ -180,7 +183,7 @@ public struct InspectorState: Sendable {
             generation += 1
             answers = nil
             layerDetail = nil
-            if windowChanged { curve = nil; otherOrderCurve = nil }
+            if windowChanged { curve = nil; thresholds = nil; otherOrderCurve = nil }
             return [.request]
         }
         func setPerturbation(_ change: (inout PerturbationSettings) -> Void) -> [InspectorEffect] {
@@ -290,6 +293,7 @@ public struct InspectorState: Sendable {
         case let .answers(g, a): if g == generation { answers = a }
         case let .layer(g, d): if g == generation { layerDetail = d }
         case let .curve(g, c): if g == generation { curve = c }
+        case let .thresholds(g, t): if g == generation { thresholds = t }
         case let .otherOrderCurve(g, c): if g == generation { otherOrderCurve = c }
         case let .mapRow(g, row, _, _):
             if g == generation, mapRows.indices.contains(row.layer) { mapRows[row.layer] = row }
