@@ -86,7 +86,7 @@ final class InspectorEndToEndTests: XCTestCase {
         try waitFor("the help overlay to close") { !$0.contains("amps keys") }
         // Quit: exit status 0 and a sane terminal.
         try keys("q")
-        let end = try waitFor("the shell after quitting", timeout: 20) { $0.contains("EXIT=") }
+        let end = try waitFor("the shell after quitting", timeout: 20) { $0.contains("EXIT=") && $0.contains("icanon") && $0.contains("echo") }
         XCTAssertTrue(end.contains("EXIT=0"), end)
         XCTAssertTrue(end.contains(" icanon") && end.contains(" echo"), "terminal not restored:\n\(end)")
     }

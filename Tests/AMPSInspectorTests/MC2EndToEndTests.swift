@@ -166,7 +166,7 @@ final class MC2EndToEndTests: XCTestCase {
         let narrow = try tmux.waitFor("the narrow list", timeout: 20) { $0.contains("positional ") && !$0.contains("positional reasoning") }
         XCTAssertTrue(narrow.contains("sentiment "), narrow)
         try tmux.keys(["q"])
-        let end = try tmux.waitFor("the shell after quitting", timeout: 20) { $0.contains("EXIT=") }
+        let end = try tmux.waitFor("the shell after quitting", timeout: 20) { $0.contains("EXIT=") && $0.contains("icanon") && $0.contains("echo") }
         XCTAssertTrue(end.contains("EXIT=0"), end)
         XCTAssertTrue(end.contains(" icanon") && end.contains(" echo"), "terminal not restored:\n\(end)")
     }

@@ -142,7 +142,7 @@ final class RealFamilyEndToEndTests: XCTestCase {
         XCTAssertFalse(drawn.contains("EXIT="), "the inspector quit early:\n\(drawn)")
         try tmux.keys(["+"])
         try tmux.keys(["q"])
-        let end = try tmux.waitFor("the shell after quitting", timeout: 20) { $0.contains("EXIT=") }
+        let end = try tmux.waitFor("the shell after quitting", timeout: 20) { $0.contains("EXIT=") && $0.contains("icanon") && $0.contains("echo") }
         XCTAssertTrue(end.contains("EXIT=0"), end)
         XCTAssertTrue(end.contains(" icanon") && end.contains(" echo"), "terminal not restored:\n\(end)")
     }
