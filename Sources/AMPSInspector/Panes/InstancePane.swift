@@ -81,12 +81,16 @@ struct InstancePane {
                    into: &frame, area: halves[1], context: context, pending: s.steering.mode != .none && s.answers == nil)
     }
 
-    /// The other option order's answers in one line, so both orders are on screen.
+    /// The other option order's distributions in one line (answer, then P(vision), P(text),
+    /// P(other) in per cent), unsteered → steered, so both orders are on screen.
     static func otherOrderLine(_ s: InspectorState) -> String {
         guard let o = s.answers?.otherOrder else { return "other order: …" }
-        func show(_ a: AnswerDistribution) -> String { a.argmaxClass.rawValue + " V " + PaneText.number(a.pVision, 2) }
-        var line = "\(o.order.rawValue): " + show(o.unsteered)
-        if let st = o.steered { line += " → steered " + show(st) }
+        func pc(_ p: Double) -> String { p.isFinite ? String(Int((p * 100).rounded())) : "n/a" }
+        func show(_ a: AnswerDistribution) -> String {
+            PaneText.answerLetter(a.argmaxClass) + " v\(pc(a.pVision)) t\(pc(a.pText)) o\(pc(a.pOther))"
+        }
+        var line = "\(o.order.rawValue) " + show(o.unsteered)
+        if let st = o.steered { line += " → " + show(st) }
         return line
     }
 
