@@ -69,6 +69,7 @@ struct GenerateCommand: ParsableCommand {
             guard maxNewTokens >= 1 else { throw AMPSError.invalidInput("--max-new-tokens must be at least 1 (got \(maxNewTokens))") }
             let m = try model.load()
             let x = try m.prepare(prompt: input.prompt, imagePath: input.image)
+            try m.checkSequenceLength(prompt: x.length, generating: maxNewTokens)
             let ids = m.generate(x, maxNewTokens: maxNewTokens)
             let text = m.tokenizer.decode(ids, skipSpecialTokens: true)
             if json { try writeJSON(["generated_ids": ids, "text": text]) } else { print(text) }
