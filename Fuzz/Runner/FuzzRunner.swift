@@ -13,6 +13,10 @@ nonisolated(unsafe) private var selected: FuzzTarget?
 @_cdecl("LLVMFuzzerInitialize")
 public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
     let name = ProcessInfo.processInfo.environment["AMPS_FUZZ_TARGET"] ?? ""
+    if name == "list" {
+        for t in FuzzTargets.all { print(t.name) }
+        exit(0)
+    }
     guard let t = FuzzTargets.named(name) else {
         let names = FuzzTargets.all.map(\.name).joined(separator: ", ")
         FileHandle.standardError.write(Data("amps-fuzz: set AMPS_FUZZ_TARGET to one of: \(names)\n".utf8))
