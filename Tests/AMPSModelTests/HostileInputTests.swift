@@ -286,6 +286,25 @@ final class HostileInputTests: XCTestCase {
         let r = try amps(["generate", "--model", folder, "--image", folder + "/image.png", "--prompt", p, "--max-new-tokens", "300"])
         expectFailure(r, ["plus 300 new tokens", "max_position_embeddings of 256"], "generation past the positions")
     }
+
+    /// An instance with a 100 KB context used to run for minutes: now one error naming the
+    /// instance, the prompt's length and the model's bound, before any pass runs.
+    func testAnInstanceWithAHugeContextIsRefused() throws {
+        let repo = URL(fileURLWithPath: Fixture.root).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("amps-long-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        roots.append(dir)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/images", withDestinationPath: repo + "/samples/data/images")
+        let first = try String(contentsOfFile: repo + "/samples/data/test.jsonl", encoding: .utf8).split(separator: "\n")[0]
+        var obj = try JSONSerialization.jsonObject(with: Data(first.utf8)) as! [String: Any]
+        obj["context"] = Array(repeating: "the circle is red .", count: 5300).joined(separator: " ")  // ~100 KB
+        try writeFile(try JSONSerialization.data(withJSONObject: obj), to: dir + "/data.jsonl")
+        let id = "\(obj["image_id"]!)"
+        let t0 = Date()
+        let r = try amps(["diagnose", "--model", repo + "/samples/model", "--data", dir + "/data.jsonl", "--instance", id, "-n", "2"])
+        expectFailure(r, ["instance \(id)", "prompt of", "max_position_embeddings of"], "a 100 KB context")
+        XCTAssertLessThan(Date().timeIntervalSince(t0), 20)
+    }
 }
 
 /// A grey 8-bit PNG in stored (uncompressed) deflate blocks, any size; `declared*` overrides

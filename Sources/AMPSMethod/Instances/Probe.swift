@@ -50,7 +50,11 @@ public struct Probe: @unchecked Sendable {
                 instruction: Instruction, textSpan: TextSpan = .context) throws {
         self.instance = instance; self.order = order; self.instruction = instruction
         prompt = template.render(instance, order: order, instruction: instruction)
-        input = try model.prepare(prompt: prompt, imagePath: instance.imagePath)
+        do { input = try model.prepare(prompt: prompt, imagePath: instance.imagePath) }
+        catch let e as AMPSError where !e.description.hasPrefix("instance ") {
+            // Which instance's prompt failed (too long for the model, an image that is not one).
+            throw AMPSError.invalidInput("instance \(instance.id): \(e.description)")
+        }
         (answerA, answerB) = try template.answerTokenIds(model.tokenizer)
         switch textSpan {
         case .allText:
