@@ -258,6 +258,28 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    /// The method commands on a copy of the default model with a NaN in lm_head.
+    func testNonFiniteWeightsAreRefusedByTheMethodCommands() throws {
+        let repo = URL(fileURLWithPath: Fixture.root).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("amps-nan-\(UUID().uuidString)").path
+        roots.append(dir)
+        let model = dir + "/model"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: repo + "/samples/model", toPath: model)
+        try poison(model + "/model.safetensors", tensor: "language_model.lm_head.weight", value: .nan)
+        let data = repo + "/samples/data/test.jsonl"
+        let id = "200000"
+        let commands: [[String]] = [
+            ["diagnose", "--model", model, "--data", data, "--instance", id, "-n", "2"],
+            ["eval", "--model", model, "--data", data, "--limit", "2", "-n", "2", "--uniform-only"],
+            ["vectors", "--model", model, "--data", data, "--output", dir + "/v.safetensors"],
+        ]
+        for cmd in commands {
+            expectFailure(try amps(cmd), [model + "/model.safetensors", "language_model.lm_head.weight", "NaN or infinity"], cmd[0])
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/v.safetensors"))
+    }
+
     func testBF16WeightsAreCheckedToo() throws {
         let folder = try scratch("llava_clip_llama_bf16")
         let path = folder + "/model.safetensors"
