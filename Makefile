@@ -47,7 +47,7 @@ fuzz-build: deps
 	$(SWIFT) build -c release -j 2 $(FUZZ_FLAGS)
 
 fuzz: fuzz-build
-	tools/fuzz.sh .build/fuzz/release/amps-fuzz $(FUZZ_SECONDS) fuzz-out $(FUZZ_TARGETS)
+	FUZZ_DICT=1 tools/fuzz.sh .build/fuzz/release/amps-fuzz $(FUZZ_SECONDS) fuzz-out $(FUZZ_TARGETS)
 
 fuzz-smoke: deps
 	$(SWIFT) build -j 2 $(FUZZ_FLAGS)

@@ -18,14 +18,22 @@ if [ $# -gt 0 ]; then targets=("$@"); else mapfile -t targets < <(AMPS_FUZZ_TARG
 # collecting a stack per malloc took most of the time (3x fewer runs); a crash report still
 # has the faulting stack.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1:handle_abort=1:malloc_context_size=0:quarantine_size_mb=16}
+# FUZZ_DICT=1 (make fuzz) gives the JSON targets a dictionary of JSON tokens and of the keys
+# amps reads (Fuzz/Dictionaries); the smoke runs without it.
+json_targets=" config processor-config shard-index tokenizer-load prompt instances scaling safetensors steering-vectors learned-scaler "
+mkdir -p "$out"
+dict=$out/.json.dict
+grep -hv '^#' Fuzz/Dictionaries/*.dict > "$dict" 2>/dev/null || true
 failed=0
 for t in "${targets[@]}"; do
+  dictarg=()
+  if [ "${FUZZ_DICT:-0}" = 1 ] && [[ $json_targets == *" $t "* ]]; then dictarg=(-dict="$dict"); fi
   dir=$out/$t
   mkdir -p "$dir/corpus" "$dir/crashes"
   : > "$dir/log"
   runs=0 left=$seconds start=$(date +%s) cov=0 ft=0
   while [ "$left" -gt 0 ]; do
-    AMPS_FUZZ_TARGET=$t "$bin" "$dir/corpus" "Fuzz/Corpus/$t" -max_total_time="$left" -timeout=10 \
+    AMPS_FUZZ_TARGET=$t "$bin" "$dir/corpus" "Fuzz/Corpus/$t" "${dictarg[@]}" -max_total_time="$left" -timeout=10 \
       -rss_limit_mb=3072 -malloc_limit_mb=2048 -max_len=65536 -print_final_stats=1 ${FUZZ_RUNS:+-runs=$((FUZZ_RUNS - runs))} \
       -artifact_prefix="$dir/crashes/" >> "$dir/log" 2>&1
     status=$?
