@@ -123,6 +123,14 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    /// num_additional_image_tokens of Int.max overflowed the image-token count (a trap);
+    /// the input is kept in Fuzz/Regressions/processor-config.
+    func testAHugeAdditionalImageTokenCountIsRefused() throws {
+        let folder = try scratch()
+        try editJSON(folder + "/processor_config.json") { $0["num_additional_image_tokens"] = Int.max }
+        expectFailure(try forward(folder), [folder + "/processor_config.json", "num_additional_image_tokens", "outside 0...1024"], "Int.max additional tokens")
+    }
+
     /// A crop of 16000 on the 32x32 fixture image used to pad it to 16000x16000 first.
     func testALargeCropIsRefusedBeforePadding() throws {
         let folder = try scratch()

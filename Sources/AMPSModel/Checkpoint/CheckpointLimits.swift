@@ -19,6 +19,8 @@ public enum CheckpointLimits {
     public static let positions = 16_777_216
     /// vision_config.image_size and patch_size (SigLIP-so400m at 896).
     public static let imageSize = 8192
+    /// processor_config.json num_additional_image_tokens (LlavaProcessor: 0 or 1).
+    public static let additionalImageTokens = 1024
     /// The hand-written tokenizer.json reader's nesting depth (real files nest under 10;
     /// Foundation's JSON reader, used for every other JSON file, stops at 512).
     public static let tokenizerJSONDepth = 128
