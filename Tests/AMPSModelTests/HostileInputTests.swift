@@ -60,6 +60,10 @@ final class HostileInputTests: XCTestCase {
     func testTheAddressSpaceCapHolds() throws {
         let r = try AMPSBinary.run(["-c", "ulimit -v \(Self.addressSpaceKiB) && ulimit -v"], executable: URL(fileURLWithPath: "/bin/sh"))
         XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "\(Self.addressSpaceKiB)")
+        // A clean run fits under it (so the failures below are the checks, not the cap).
+        let clean = try forward(Fixture.root + "/llava_clip_llama_default", extra: ["--json"])
+        XCTAssertEqual(clean.status, 0, clean.stderr)
+        XCTAssertFalse(clean.signalled || clean.timedOut)
     }
 
     // MARK: config.json
