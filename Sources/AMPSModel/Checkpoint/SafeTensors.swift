@@ -79,12 +79,19 @@ public final class SafeTensorsFile: @unchecked Sendable {
         let headerBytes = [UInt8](UnsafeRawBufferPointer(start: base + 8, count: n))
         // Read by the strict reader: a tensor named twice is an error, as in the reference
         // implementation, not "the last one wins".
+        // The header must be UTF-8 (the reference refuses anything else; the reader would
+        // replace bad bytes, so two different names could read alike).
+        guard String(bytes: headerBytes, encoding: .utf8) != nil else {
+            throw AMPSError.file(path, "safetensors header is not a JSON object (not valid UTF-8)")
+        }
         let dict: [String: Any]
         do {
             dict = try TokenizerJSON.parse(headerBytes, path: path, keepPairsAt: [], rejectDuplicateKeys: true, maxDepth: 8).root
         } catch let e as AMPSError {
-            let detail = e.description.hasPrefix(path + ": ") ? String(e.description.dropFirst(path.count + 2)) : e.description
-            throw AMPSError.file(path, "safetensors header is not a JSON object: \(detail)")
+            // The reader's own detail, e.g. "(duplicate key "w" at byte 80)".
+            let text = e.description.hasPrefix(path + ": ") ? String(e.description.dropFirst(path.count + 2)) : e.description
+            let detail = text.firstIndex(of: "(").map { " " + text[$0...] } ?? ""
+            throw AMPSError.file(path, "safetensors header is not a JSON object" + detail)
         }
         let dataStart = 8 + n
         let dataSize = size - dataStart
