@@ -101,6 +101,20 @@ final class HostileInputTests: XCTestCase {
         expectFailure(try forward(deep), [deep + "/config.json", "not valid JSON", "nested"], "config.json nested a million deep")
     }
 
+    /// An oversized (sparse, so the test writes nothing) config.json, and FIFOs in place of
+    /// the JSON files, are refused without reading or blocking.
+    func testOversizedAndNonRegularJSONFilesAreRefused() throws {
+        let big = try scratch()
+        XCTAssertEqual(truncate(big + "/config.json", 100 << 20), 0)
+        expectFailure(try forward(big), [big + "/config.json", "104857600 bytes", "limit of 67108864"], "a 100 MB config.json")
+        for name in ["config.json", "tokenizer.json", "processor_config.json"] {
+            let folder = try scratch()
+            try removeFile(folder + "/" + name)
+            XCTAssertEqual(mkfifo(folder + "/" + name, 0o600), 0)
+            expectFailure(try forward(folder), [folder + "/" + name, "not a regular file"], "a FIFO as \(name)")
+        }
+    }
+
     // MARK: processor config and images
 
     private func editProcessor(_ folder: String, _ body: @escaping (inout [String: Any]) -> Void) throws {

@@ -21,6 +21,11 @@ public enum CheckpointLimits {
     public static let imageSize = 8192
     /// processor_config.json num_additional_image_tokens (LlavaProcessor: 0 or 1).
     public static let additionalImageTokens = 1024
+    /// tokenizer.json's size (the largest released, Gemma 3's, is 33 MB).
+    public static let tokenizerFileBytes = 512 * 1024 * 1024
+    /// Every other JSON file read through `JSONObject` (configs, prompt files, scaling.json:
+    /// kilobytes in practice).
+    public static let jsonFileBytes = 64 * 1024 * 1024
     /// The hand-written tokenizer.json reader's nesting depth (real files nest under 10;
     /// Foundation's JSON reader, used for every other JSON file, stops at 512).
     public static let tokenizerJSONDepth = 128

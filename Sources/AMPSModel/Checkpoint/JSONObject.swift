@@ -13,8 +13,7 @@ public struct JSONObject: @unchecked Sendable {
     }
 
     public static func load(_ path: String) throws -> JSONObject {
-        guard FileManager.default.fileExists(atPath: path) else { throw AMPSError.file(path, "file not found") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw AMPSError.file(path, "cannot be read") }
+        let data = Data(try BoundedFileRead.bytes(path, limit: CheckpointLimits.jsonFileBytes))
         let obj: Any
         do { obj = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) }
         catch { throw AMPSError.file(path, "is not valid JSON" + JSONObject.position(of: error)) }

@@ -13,9 +13,7 @@ struct TokenizerJSON {
     let keptPairs: [(String, Any)]?
 
     static func load(path: String, keepPairsAt: [String]) throws -> TokenizerJSON {
-        guard FileManager.default.fileExists(atPath: path) else { throw AMPSError.file(path, "file not found") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw AMPSError.file(path, "cannot be read") }
-        return try parse([UInt8](data), path: path, keepPairsAt: keepPairsAt)
+        try parse(try BoundedFileRead.bytes(path, limit: CheckpointLimits.tokenizerFileBytes), path: path, keepPairsAt: keepPairsAt)
     }
 
     /// `rejectDuplicateKeys`: a key written twice in one object is an error (the safetensors
