@@ -221,9 +221,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
             var i = 0
             while i < count {
                 let end = min(count, i + 4096)
-                var hit = false
-                for j in i..<end { hit = hit || (src.loadUnaligned(fromByteOffset: j * MemoryLayout<T>.size, as: T.self) & mask == mask) }
-                if hit {
+                var hit: UInt8 = 0
+                for j in i..<end { hit |= src.loadUnaligned(fromByteOffset: j * MemoryLayout<T>.size, as: T.self) & mask == mask ? 1 : 0 }
+                if hit != 0 {
                     for j in i..<end where src.loadUnaligned(fromByteOffset: j * MemoryLayout<T>.size, as: T.self) & mask == mask { return j }
                 }
                 i = end
