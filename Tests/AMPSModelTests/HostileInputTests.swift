@@ -107,7 +107,7 @@ final class HostileInputTests: XCTestCase {
         let big = try scratch()
         XCTAssertEqual(truncate(big + "/config.json", 100 << 20), 0)
         expectFailure(try forward(big), [big + "/config.json", "104857600 bytes", "limit of 67108864"], "a 100 MB config.json")
-        for name in ["config.json", "tokenizer.json", "processor_config.json"] {
+        for name in ["config.json", "tokenizer.json", "processor_config.json", "image.png"] {
             let folder = try scratch()
             try removeFile(folder + "/" + name)
             XCTAssertEqual(mkfifo(folder + "/" + name, 0o600), 0)

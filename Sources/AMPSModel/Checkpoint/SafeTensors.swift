@@ -269,8 +269,8 @@ public final class WeightStore: @unchecked Sendable {
         let single = folder + "/model.safetensors"
         let index = folder + "/model.safetensors.index.json"
         if fm.fileExists(atPath: index) {
-            guard let data = fm.contents(atPath: index),
-                  let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let data = Data(try BoundedFileRead.bytes(index, limit: CheckpointLimits.jsonFileBytes))
+            guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                   let map = json["weight_map"] as? [String: String] else {
                 throw AMPSError.file(index, "not a valid safetensors index (needs a weight_map object)")
             }
