@@ -8,6 +8,9 @@ public enum ScratchFiles {
         let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
         let path = base + "/amps-fuzz-\(getpid())"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        // Removed when the process exits normally (libFuzzer's runs end with exit()); a crashed
+        // run leaves it, next to the crashing input.
+        atexit { try? FileManager.default.removeItem(atPath: ScratchFiles.folder) }
         return path
     }()
 
