@@ -8,7 +8,7 @@ SWIFT ?= swift
 DEB_PACKAGES := libopenblas-dev libncurses-dev libpng-dev libjpeg62-turbo-dev pkg-config tmux
 BIN := .build/release/amps
 
-.PHONY: deps build build-release run test swift-test engine-venv engine-test bench fixtures artifacts reference clean
+.PHONY: deps build build-release run test swift-test engine-venv engine-test bench fixtures artifacts reference clean fuzz fuzz-build fuzz-smoke
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
@@ -41,6 +41,30 @@ test: deps
 
 swift-test: deps
 	$(SWIFT) test -j 2 --disable-swift-testing
+	$(MAKE) fuzz-smoke
+
+# Fuzzing (docs/RELIABILITY.md): libFuzzer + address sanitizer builds of Fuzz/Runner in their
+# own scratch folder, so the normal build is untouched. `make fuzz` runs every target for
+# FUZZ_SECONDS each, one at a time, keeping new inputs and crashes in fuzz-out/NAME/;
+# `make fuzz-smoke` (part of `make test`) runs each over the committed corpus for
+# FUZZ_SMOKE_SECONDS and fails on any crash.
+# The long runs use an optimized build (about 3x the runs a second; its first build takes
+# minutes), the smoke a debug one (built in well under a minute).
+# FUZZ_TARGETS="config image" limits a run to some targets; FUZZ_RUNS=N ends each after N runs.
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 3
+FUZZ_FLAGS := --scratch-path .build/fuzz --product amps-fuzz --sanitize fuzzer --sanitize address \
+  -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link -Xswiftc -DAMPS_LIBFUZZER
+fuzz-build: deps
+	$(SWIFT) build -c release -j 2 $(FUZZ_FLAGS)
+
+fuzz: fuzz-build
+	FUZZ_DICT=1 tools/fuzz.sh .build/fuzz/release/amps-fuzz $(FUZZ_SECONDS) fuzz-out $(FUZZ_TARGETS)
+
+fuzz-smoke: deps
+	$(SWIFT) build -j 2 $(FUZZ_FLAGS)
+	rm -rf .build/fuzz-smoke
+	tools/fuzz.sh .build/fuzz/debug/amps-fuzz $(FUZZ_SMOKE_SECONDS) .build/fuzz-smoke
 
 # The PyTorch engine (engines/torch) in a virtual environment of the repository (.venv/, git-
 # ignored): the pinned CPU stack of tools/requirements.txt, then the package itself without

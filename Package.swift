@@ -41,6 +41,12 @@ let package = Package(
                     exclude: ["Snapshots", "Fixtures"]),
         .testTarget(name: "AMPSMethodTests", dependencies: ["AMPSMethod"], exclude: ["Fixtures"]),
         .testTarget(name: "AMPSEngineTests", dependencies: ["AMPSEngine", "AMPSMethod"]),
+        // Fuzzing (docs/RELIABILITY.md): the targets' bodies, the runner (`make fuzz` builds it
+        // with libFuzzer and the address sanitizer in .build/fuzz; a plain build is a replay
+        // tool), and the test that replays the committed corpora and regressions.
+        .target(name: "AMPSFuzzTargets", dependencies: ["AMPSMethod", "AMPSInspector", "AMPSTerminal"], path: "Fuzz/Targets"),
+        .executableTarget(name: "amps-fuzz", dependencies: ["AMPSFuzzTargets"], path: "Fuzz/Runner"),
+        .testTarget(name: "AMPSFuzzTests", dependencies: ["AMPSFuzzTargets"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -47,6 +47,24 @@ static void amps_jpeg_emit_message(j_common_ptr cinfo, int msg_level) {
     }
 }
 
+// A progressive file may hold any number of scans, each a pass over the whole image: past
+// this many the file is refused (libjpeg-turbo's tools use the same guard, -maxscans).
+#define AMPS_JPEG_MAX_SCANS 500
+// libjpeg's working memory (coefficient buffers of progressive files, above all); with no
+// backing store it fails cleanly past this instead of growing without end.
+#define AMPS_JPEG_MAX_MEMORY (1024L * 1024L * 1024L)
+
+static void amps_jpeg_progress(j_common_ptr cinfo) {
+    if (cinfo->is_decompressor) {
+        j_decompress_ptr d = (j_decompress_ptr)cinfo;
+        if (d->input_scan_number > AMPS_JPEG_MAX_SCANS) {
+            struct amps_jpeg_error_mgr *err = (struct amps_jpeg_error_mgr *)cinfo->err;
+            snprintf(err->message, sizeof(err->message), "more than %d scans (a progressive file built to exhaust the decoder)", AMPS_JPEG_MAX_SCANS);
+            longjmp(err->jump, 1);
+        }
+    }
+}
+
 static void amps_jpeg_free(amps_jpeg_image *image) {
     free(image->pixels);
     image->pixels = NULL;
@@ -58,6 +76,7 @@ static void amps_jpeg_free(amps_jpeg_image *image) {
 static int amps_jpeg_decode(const unsigned char *data, unsigned long size, long max_pixels, amps_jpeg_image *image) {
     struct jpeg_decompress_struct cinfo;
     struct amps_jpeg_error_mgr err;
+    struct jpeg_progress_mgr progress;
     unsigned char *volatile pixels = NULL;
     volatile int created = 0;
 
@@ -74,8 +93,18 @@ static int amps_jpeg_decode(const unsigned char *data, unsigned long size, long 
     }
     jpeg_create_decompress(&cinfo);
     created = 1;
+    cinfo.mem->max_memory_to_use = AMPS_JPEG_MAX_MEMORY;
+    progress.progress_monitor = amps_jpeg_progress;
+    cinfo.progress = &progress;
     jpeg_mem_src(&cinfo, data, size);
     jpeg_read_header(&cinfo, TRUE);
+    // The size from the frame header (SOF), checked before jpeg_start_decompress: for a
+    // progressive file that call reads every scan into whole-image coefficient buffers.
+    long hw = (long)cinfo.image_width, hh = (long)cinfo.image_height;
+    if (hw <= 0 || hh <= 0 || hw * hh > max_pixels) {
+        snprintf(err.message, sizeof(err.message), "image size %ldx%ld is above the limit of %ld pixels", hw, hh, max_pixels);
+        longjmp(err.jump, 1);
+    }
     int components;
     switch (cinfo.jpeg_color_space) {
     case JCS_GRAYSCALE:

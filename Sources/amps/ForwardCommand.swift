@@ -76,6 +76,7 @@ struct GenerateCommand: ParsableCommand {
             }
             let m = try model.load()
             let x = try m.prepare(prompt: input.prompt, imagePath: input.image)
+            try m.checkSequenceLength(prompt: x.length, generating: maxNewTokens)
             try MemoryBudget.check(m.generationBytes(promptLength: x.length, maxNewTokens: maxNewTokens),
                                    for: "--max-new-tokens \(maxNewTokens) (the KV cache of \(x.length) + \(maxNewTokens) tokens)")
             let ids = m.generate(x, maxNewTokens: maxNewTokens)

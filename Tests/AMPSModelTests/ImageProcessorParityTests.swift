@@ -65,7 +65,7 @@ final class ImageProcessorParityTests: XCTestCase {
         for config in configs {
             let proc = try processor(config)
             for name in images.keys.sorted() {
-                let got = proc.preprocess(try RGBImage.load(path: Self.root + "/" + name))
+                let got = try proc.preprocess(try RGBImage.load(path: Self.root + "/" + name))
                 let want = try RGBImage.load(path: Self.root + "/\(stem(name)).\(config).png")
                 XCTAssertEqual(got.width, want.width, "\(name) \(config)")
                 XCTAssertEqual(got.height, want.height, "\(name) \(config)")

@@ -57,7 +57,11 @@ public struct Probe: @unchecked Sendable {
             throw AMPSError.invalidInput("\(instance.source): field '\(field)' contains the model's image marker '\(marker)'")
         }
         prompt = template.render(instance, order: order, instruction: instruction)
-        input = try model.prepare(prompt: prompt, imagePath: instance.imagePath)
+        do { input = try model.prepare(prompt: prompt, imagePath: instance.imagePath) }
+        catch let e as AMPSError where !e.description.hasPrefix("instance ") && !e.description.hasPrefix(instance.source) {
+            // Which instance's prompt failed (too long for the model, an image that is not one).
+            throw AMPSError.invalidInput("\(instance.source): \(e.description)")
+        }
         (answerA, answerB) = try template.answerTokenIds(model.tokenizer, vocabularySize: model.vocabSize)
         answerLetters = template.answerOptions.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         switch textSpan {

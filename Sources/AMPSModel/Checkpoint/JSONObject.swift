@@ -13,13 +13,20 @@ public struct JSONObject: @unchecked Sendable {
     }
 
     public static func load(_ path: String) throws -> JSONObject {
-        guard FileManager.default.fileExists(atPath: path) else { throw AMPSError.file(path, "file not found") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw AMPSError.file(path, "cannot be read") }
+        let data = Data(try BoundedFileRead.bytes(path, limit: CheckpointLimits.jsonFileBytes))
         let obj: Any
         do { obj = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) }
-        catch { throw AMPSError.file(path, "is not valid JSON") }
+        catch { throw AMPSError.file(path, "is not valid JSON" + JSONObject.position(of: error)) }
         guard let dict = obj as? [String: Any] else { throw AMPSError.file(path, "is not a JSON object") }
         return JSONObject(raw: dict, path: path)
+    }
+
+    /// Foundation's own account of where parsing stopped (" (Invalid value around line 3,
+    /// column 7)"), when it gives one; it also names nesting past its limit of 512.
+    static func position(of error: Error) -> String {
+        guard let why = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String, !why.isEmpty else { return "" }
+        let cut = why.hasSuffix(".") ? String(why.dropLast()) : why
+        return " (" + String(cut.prefix(120)) + ")"
     }
 
     public func has(_ key: String) -> Bool { raw[key] != nil && !(raw[key] is NSNull) }
@@ -62,6 +69,28 @@ public struct JSONObject: @unchecked Sendable {
     }
 
     public func size(_ key: String, default d: Int) throws -> Int { has(key) ? try size(key) : d }
+
+    /// A size or count from 1 to `limit` (one of `CheckpointLimits`); the error names the bound.
+    public func size(_ key: String, atMost limit: Int) throws -> Int {
+        let n = try int(key)
+        guard n >= 1 else { throw fail(key, "must be a positive integer (got \(n))") }
+        guard n <= limit else { throw fail(key, "is \(n), above amps' limit of \(limit)") }
+        return n
+    }
+
+    public func size(_ key: String, default d: Int, atMost limit: Int) throws -> Int {
+        has(key) ? try size(key, atMost: limit) : d
+    }
+
+    /// A finite number above zero (epsilons, rope_theta): zero, negative or non-finite values
+    /// would make NaN or infinity downstream.
+    public func positive(_ key: String, default d: Double) throws -> Double {
+        let v = try double(key, default: d)
+        guard v.isFinite, v > 0, Float(v).isFinite, Float(v) > 0 else {
+            throw fail(key, "must be a finite number above 0 that a 32-bit float holds (got \(v))")
+        }
+        return v
+    }
 
     public func double(_ key: String) throws -> Double {
         guard let v = raw[key], !(v is NSNull) else { throw fail(key, "is missing") }

@@ -23,14 +23,14 @@ public struct VisionConfig: Sendable {
             throw AMPSError.unsupported("\(j.path): vision model_type '\(type)' is not supported (supported: clip_vision_model, siglip_vision_model)")
         }
         kind = k
-        hiddenSize = try j.size("hidden_size", default: 768)
-        intermediateSize = try j.size("intermediate_size", default: 3072)
-        layers = try j.size("num_hidden_layers", default: 12)
-        heads = try j.size("num_attention_heads", default: 12)
-        imageSize = try j.size("image_size", default: 224)
-        patchSize = try j.size("patch_size", default: 32)
+        hiddenSize = try j.size("hidden_size", default: 768, atMost: CheckpointLimits.hiddenSize)
+        intermediateSize = try j.size("intermediate_size", default: 3072, atMost: CheckpointLimits.intermediateSize)
+        layers = try j.size("num_hidden_layers", default: 12, atMost: CheckpointLimits.layers)
+        heads = try j.size("num_attention_heads", default: 12, atMost: CheckpointLimits.heads)
+        imageSize = try j.size("image_size", default: 224, atMost: CheckpointLimits.imageSize)
+        patchSize = try j.size("patch_size", default: 32, atMost: CheckpointLimits.imageSize)
         channels = try j.size("num_channels", default: 3)
-        layerNormEps = Float(try j.double("layer_norm_eps", default: 1e-5))
+        layerNormEps = Float(try j.positive("layer_norm_eps", default: 1e-5))
         activation = try j.activation("hidden_act", default: "quick_gelu")
         // image_size need not be a multiple of patch_size: the patch convolution (stride =
         // kernel = patch, no padding) drops the remainder, as SigLIP-so400m's 384 / 14 -> 27.
@@ -51,6 +51,8 @@ public struct TextConfig: Sendable {
     public var kvHeads: Int
     public var headDim: Int
     public var vocabSize: Int
+    /// max_position_embeddings: the longest sequence (prompt plus generated tokens) accepted.
+    public var maxPositions: Int
     public var rmsNormEps: Float
     public var ropeTheta: Double
     public var activation: Activation
@@ -70,20 +72,23 @@ public struct TextConfig: Sendable {
             throw AMPSError.unsupported("\(j.path): text model_type '\(type)' is not supported (supported: llama, qwen2, mistral)")
         }
         kind = k
-        hiddenSize = try j.size("hidden_size", default: 4096)
-        intermediateSize = try j.size("intermediate_size", default: 11008)
-        layers = try j.size("num_hidden_layers", default: 32)
-        heads = try j.size("num_attention_heads", default: 32)
-        kvHeads = try j.size("num_key_value_heads", default: heads)
-        headDim = try j.size("head_dim", default: hiddenSize / heads)
-        vocabSize = try j.size("vocab_size", default: 32000)
-        rmsNormEps = Float(try j.double("rms_norm_eps", default: 1e-6))
+        hiddenSize = try j.size("hidden_size", default: 4096, atMost: CheckpointLimits.hiddenSize)
+        intermediateSize = try j.size("intermediate_size", default: 11008, atMost: CheckpointLimits.intermediateSize)
+        layers = try j.size("num_hidden_layers", default: 32, atMost: CheckpointLimits.layers)
+        heads = try j.size("num_attention_heads", default: 32, atMost: CheckpointLimits.heads)
+        kvHeads = try j.size("num_key_value_heads", default: heads, atMost: CheckpointLimits.heads)
+        headDim = try j.size("head_dim", default: max(1, hiddenSize / heads), atMost: CheckpointLimits.headDim)
+        vocabSize = try j.size("vocab_size", default: 32000, atMost: CheckpointLimits.vocabSize)
+        // transformers' defaults when the key is absent: LlamaConfig 2048, Qwen2Config 32768, MistralConfig 131072.
+        let defaultPositions = k == .llama ? 2048 : (k == .qwen2 ? 32768 : 131_072)
+        maxPositions = try j.size("max_position_embeddings", default: defaultPositions, atMost: CheckpointLimits.positions)
+        rmsNormEps = Float(try j.positive("rms_norm_eps", default: 1e-6))
         // transformers 5 moved rope settings into `rope_parameters`; older configs keep
         // `rope_theta` / `rope_scaling` at the top level.
-        var theta = try j.double("rope_theta", default: 10000)
+        var theta = try j.positive("rope_theta", default: 10000)
         var ropeType = "default"
         if let rp = try j.optionalObject("rope_parameters") {
-            theta = try rp.double("rope_theta", default: theta)
+            theta = try rp.positive("rope_theta", default: theta)
             ropeType = try rp.string("rope_type", default: "default")
         }
         if let rs = try j.optionalObject("rope_scaling") {
@@ -99,7 +104,7 @@ public struct TextConfig: Sendable {
         outputBias = k == .qwen2 ? false : attentionBias
         mlpBias = try j.bool("mlp_bias", default: false)
         let useSliding = k == .mistral ? true : try j.bool("use_sliding_window", default: false)
-        slidingWindow = useSliding && j.has("sliding_window") ? try j.size("sliding_window") : nil
+        slidingWindow = useSliding && j.has("sliding_window") ? try j.size("sliding_window", atMost: CheckpointLimits.positions) : nil
         tieWordEmbeddings = try j.bool("tie_word_embeddings", default: tieDefault)
         bosTokenId = j.has("bos_token_id") ? try j.int("bos_token_id") : nil
         eosTokenIds = j.has("eos_token_id") ? try j.integers("eos_token_id") : []

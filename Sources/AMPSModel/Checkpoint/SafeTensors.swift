@@ -36,15 +36,20 @@ public final class SafeTensorsFile: @unchecked Sendable {
     private var widened: [String: Tensor] = [:]
     private let lock = NSLock()
 
+    /// The largest header accepted (the reference implementation's MAX_HEADER_SIZE).
+    public static let maxHeaderBytes = 100_000_000
+
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
+        // O_NONBLOCK: a FIFO in a model folder must not hang the open (it is refused below).
+        let fd = open(path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else {
             throw AMPSError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot be opened" : "file not found")
         }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw AMPSError.file(path, "cannot be read") }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw AMPSError.file(path, "is not a regular file") }
         size = Int(st.st_size)
         guard size >= 8 else { throw AMPSError.file(path, "truncated safetensors file: \(size) bytes, no header") }
         guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else {
@@ -66,10 +71,27 @@ public final class SafeTensorsFile: @unchecked Sendable {
         guard n64 > 0, n64 <= UInt64(size - 8) else {
             throw AMPSError.file(path, "safetensors header length \(n64) does not fit in a \(size)-byte file (truncated or not a safetensors file)")
         }
+        // The format's reference implementation refuses headers above 100 MB as well.
+        guard n64 <= UInt64(SafeTensorsFile.maxHeaderBytes) else {
+            throw AMPSError.file(path, "safetensors header length \(n64) is above the format's limit of \(SafeTensorsFile.maxHeaderBytes) bytes")
+        }
         let n = Int(n64)
-        let headerData = Data(bytes: base + 8, count: n)
-        guard let json = try? JSONSerialization.jsonObject(with: headerData), let dict = json as? [String: Any] else {
-            throw AMPSError.file(path, "safetensors header is not a JSON object")
+        let headerBytes = [UInt8](UnsafeRawBufferPointer(start: base + 8, count: n))
+        // Read by the strict reader: a tensor named twice is an error, as in the reference
+        // implementation, not "the last one wins".
+        // The header must be UTF-8 (the reference refuses anything else; the reader would
+        // replace bad bytes, so two different names could read alike).
+        guard String(bytes: headerBytes, encoding: .utf8) != nil else {
+            throw AMPSError.file(path, "safetensors header is not a JSON object (not valid UTF-8)")
+        }
+        let dict: [String: Any]
+        do {
+            dict = try TokenizerJSON.parse(headerBytes, path: path, keepPairsAt: [], rejectDuplicateKeys: true, maxDepth: 8).root
+        } catch let e as AMPSError {
+            // The reader's own detail, e.g. "(duplicate key "w" at byte 80)".
+            let text = e.description.hasPrefix(path + ": ") ? String(e.description.dropFirst(path.count + 2)) : e.description
+            let detail = text.firstIndex(of: "(").map { " " + text[$0...] } ?? ""
+            throw AMPSError.file(path, "safetensors header is not a JSON object" + detail)
         }
         let dataStart = 8 + n
         let dataSize = size - dataStart
@@ -132,12 +154,14 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     public func has(_ name: String) -> Bool { entries[name] != nil }
 
-    /// The tensor as f32, checked against `shape` when given.
-    public func tensor(_ name: String, shape expected: [Int]? = nil) throws -> Tensor {
+    /// The tensor as f32, checked against `shape` when given (and, with `checkFinite`, for NaN
+    /// and infinity before it is widened or borrowed).
+    public func tensor(_ name: String, shape expected: [Int]? = nil, checkFinite: Bool = false) throws -> Tensor {
         guard let e = entries[name] else { throw AMPSError.file(path, "tensor '\(name)' is missing") }
         if let expected, expected != e.shape {
             throw AMPSError.file(path, "tensor '\(name)' has shape \(e.shape), expected \(expected)")
         }
+        if checkFinite { try self.checkFinite(name) }
         let count = e.shape.reduce(1, *)
         switch e.dtype {
         case .f32:
@@ -169,10 +193,11 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     /// A 2-D bf16 weight kept in bf16 (see `Linear.halfPrecisionMinimumElements`), checked
     /// against `shape`; nil when the tensor is not bf16 or is small (take `tensor` then).
-    public func halfMatrix(_ name: String, shape expected: [Int]) throws -> BF16Matrix? {
+    public func halfMatrix(_ name: String, shape expected: [Int], checkFinite: Bool = false) throws -> BF16Matrix? {
         guard let e = entries[name] else { throw AMPSError.file(path, "tensor '\(name)' is missing") }
         guard expected == e.shape else { throw AMPSError.file(path, "tensor '\(name)' has shape \(e.shape), expected \(expected)") }
         guard e.dtype == .bf16, e.shape.count == 2, e.shape[0] * e.shape[1] >= Linear.halfPrecisionMinimumElements else { return nil }
+        if checkFinite { try self.checkFinite(name) }
         let m = BF16Matrix(rows: e.shape[0], cols: e.shape[1], copying: base + e.begin)
         releasePages(e)
         return m
@@ -183,6 +208,39 @@ public final class SafeTensorsFile: @unchecked Sendable {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let lo = (e.begin + page - 1) / page * page, hi = e.end / page * page
         if hi > lo { madvise(base + lo, hi - lo, MADV_DONTNEED) }
+    }
+
+    /// Throws when a floating-point tensor holds a NaN or an infinity, naming the tensor and
+    /// the first such element: one bad weight otherwise turns every answer into NaN, or into
+    /// a silent argmax of 0. Reads the stored bytes (all exponent bits set), any float dtype.
+    public func checkFinite(_ name: String) throws {
+        guard let e = entries[name] else { throw AMPSError.file(path, "tensor '\(name)' is missing") }
+        let count = e.shape.reduce(1, *), src = UnsafeRawPointer(base + e.begin)
+        func first<T: FixedWidthInteger>(_: T.Type, mask: T) -> Int? {
+            // Blocks with a branch-free OR, so the common all-finite case runs at memory speed.
+            var i = 0
+            while i < count {
+                let end = min(count, i + 4096)
+                var hit: UInt8 = 0
+                for j in i..<end { hit |= src.loadUnaligned(fromByteOffset: j * MemoryLayout<T>.size, as: T.self) & mask == mask ? 1 : 0 }
+                if hit != 0 {
+                    for j in i..<end where src.loadUnaligned(fromByteOffset: j * MemoryLayout<T>.size, as: T.self) & mask == mask { return j }
+                }
+                i = end
+            }
+            return nil
+        }
+        let bad: Int?
+        switch e.dtype {
+        case .f32: bad = first(UInt32.self, mask: 0x7F80_0000)
+        case .bf16: bad = first(UInt16.self, mask: 0x7F80)
+        case .f16: bad = first(UInt16.self, mask: 0x7C00)
+        case .f64: bad = first(UInt64.self, mask: 0x7FF0_0000_0000_0000)
+        default: bad = nil
+        }
+        if let bad {
+            throw AMPSError.file(path, "tensor '\(name)' holds NaN or infinity (element \(bad) of shape \(e.shape)); the checkpoint is damaged")
+        }
     }
 
     /// Integer tensors (e.g. input_ids in a dump) widened to Int.
@@ -211,13 +269,19 @@ public final class WeightStore: @unchecked Sendable {
         let single = folder + "/model.safetensors"
         let index = folder + "/model.safetensors.index.json"
         if fm.fileExists(atPath: index) {
-            guard let data = fm.contents(atPath: index),
-                  let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let data = Data(try BoundedFileRead.bytes(index, limit: CheckpointLimits.jsonFileBytes))
+            guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                   let map = json["weight_map"] as? [String: String] else {
                 throw AMPSError.file(index, "not a valid safetensors index (needs a weight_map object)")
             }
             var byShard: [String: SafeTensorsFile] = [:]
             for shard in Set(map.values).sorted() {
+                // A shard is a file of this folder: an absolute path or a ".." step would
+                // make a downloaded index read files from anywhere.
+                let steps = shard.split(separator: "/", omittingEmptySubsequences: false)
+                guard !shard.isEmpty, !shard.hasPrefix("/"), !shard.contains("\0"), !steps.contains(".."), !steps.contains("") else {
+                    throw AMPSError.file(index, "shard path \(String(shard.prefix(200)).debugDescription) leaves the model folder (shards must be files inside it)")
+                }
                 let p = folder + "/" + shard
                 guard fm.fileExists(atPath: p) else {
                     throw AMPSError.file(index, "lists shard '\(shard)', which is missing from the folder")
@@ -241,20 +305,33 @@ public final class WeightStore: @unchecked Sendable {
     }
 
     public var names: [String] { Array(owner.keys) }
+
+    /// How many numbered layers the weights hold under `prefix` (e.g. "…layers."): one more
+    /// than the largest index that has a tensor.
+    public func layerCount(under prefix: String) -> Int {
+        var count = 0
+        for name in owner.keys where name.hasPrefix(prefix) {
+            let rest = name.dropFirst(prefix.count)
+            if let dot = rest.firstIndex(of: "."), let i = Int(rest[..<dot]), i >= 0 { count = max(count, i + 1) }
+        }
+        return count
+    }
     public func has(_ name: String) -> Bool { owner[name] != nil }
 
+    /// A weight, checked for shape and then for NaN and infinity (every weight the engine
+    /// reads comes through here or `halfMatrix`, so every command refuses a damaged checkpoint).
     public func tensor(_ name: String, shape: [Int]? = nil) throws -> Tensor {
         guard let f = owner[name] else {
             throw AMPSError.file(folder + "/model.safetensors", "tensor '\(name)' is missing")
         }
-        return try f.tensor(name, shape: shape)
+        return try f.tensor(name, shape: shape, checkFinite: true)
     }
 
     public func halfMatrix(_ name: String, shape: [Int]) throws -> BF16Matrix? {
         guard let f = owner[name] else {
             throw AMPSError.file(folder + "/model.safetensors", "tensor '\(name)' is missing")
         }
-        return try f.halfMatrix(name, shape: shape)
+        return try f.halfMatrix(name, shape: shape, checkFinite: true)
     }
 
     /// A weight as a Linear: kept in bf16 when the checkpoint stores it so and it is large.

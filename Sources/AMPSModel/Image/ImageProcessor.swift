@@ -27,8 +27,15 @@ public struct ImageProcessor: Sendable {
     public var doNormalize: Bool
     public var mean: [Float]
     public var std: [Float]
+    /// The file the settings came from, named in errors.
+    public var configPath: String
+
+    /// The longest side a resize or crop may ask for, and the most pixels a resized image may
+    /// have (the decoder's own bound, `RGBImage.maxPixels`).
+    public static let maxSide = 16_384
 
     public init(json j: JSONObject) throws {
+        configPath = j.path
         let type = try j.string("image_processor_type", default: "CLIPImageProcessor")
         // "...Fast" and "...Pil" name the same processing (transformers falls back to PIL without torchvision).
         if type.hasPrefix("CLIPImageProcessor") { kind = .clip }
@@ -37,15 +44,15 @@ public struct ImageProcessor: Sendable {
             throw AMPSError.unsupported("\(j.path): image processor '\(type)' is not supported (supported: CLIPImageProcessor, SiglipImageProcessor)")
         }
         doResize = try j.bool("do_resize", default: true)
-        if let n = j.raw["size"].flatMap(JSONObject.integer) {
-            shortestEdge = n  // a bare number means shortest_edge in transformers
-            guard n >= 1 else { throw AMPSError.file(j.path, "'size' must be positive") }
+        let side = ImageProcessor.maxSide
+        if j.raw["size"] is NSNumber {
+            shortestEdge = try j.size("size", atMost: side)  // a bare number means shortest_edge in transformers
         } else if let size = try j.optionalObject("size") {
             let keys = Set(size.raw.filter { !($0.value is NSNull) }.keys)
             if keys == ["shortest_edge"] {
-                shortestEdge = try size.size("shortest_edge")
+                shortestEdge = try size.size("shortest_edge", atMost: side)
             } else if keys == ["height", "width"] {
-                resizeHeight = try size.size("height"); resizeWidth = try size.size("width")
+                resizeHeight = try size.size("height", atMost: side); resizeWidth = try size.size("width", atMost: side)
             } else {
                 throw AMPSError.unsupported("\(j.path): image processor size \(keys.sorted()) is not supported (supported: {shortest_edge} or {height, width})")
             }
@@ -60,23 +67,27 @@ public struct ImageProcessor: Sendable {
         }
         resample = filter
         doCenterCrop = try j.bool("do_center_crop", default: kind == .clip)
-        if let n = j.raw["crop_size"].flatMap(JSONObject.integer) {
-            guard n >= 1 else { throw AMPSError.file(j.path, "'crop_size' must be positive") }
+        if j.raw["crop_size"] is NSNumber {
+            let n = try j.size("crop_size", atMost: side)
             cropHeight = n; cropWidth = n
         } else {
             let crop = try j.optionalObject("crop_size")
-            cropHeight = try crop?.size("height", default: 224) ?? 224
-            cropWidth = try crop?.size("width", default: 224) ?? 224
+            cropHeight = try crop?.size("height", default: 224, atMost: side) ?? 224
+            cropWidth = try crop?.size("width", default: 224, atMost: side) ?? 224
         }
         doRescale = try j.bool("do_rescale", default: true)
         rescaleFactor = try j.double("rescale_factor", default: 1.0 / 255.0)
+        // 255 times the factor must stay a sane float: 1e308 made infinities and then NaN.
+        guard rescaleFactor.isFinite, rescaleFactor > 0, rescaleFactor <= 1 else {
+            throw AMPSError.file(j.path, "'rescale_factor' must be a number above 0 and at most 1 (got \(rescaleFactor))")
+        }
         doNormalize = try j.bool("do_normalize", default: true)
         let defaultMean: [Float] = kind == .clip ? [0.48145466, 0.4578275, 0.40821073] : [0.5, 0.5, 0.5]
         let defaultStd: [Float] = kind == .clip ? [0.26862954, 0.26130258, 0.27577711] : [0.5, 0.5, 0.5]
         mean = try ImageProcessor.triple(j, "image_mean", default: defaultMean)
         std = try ImageProcessor.triple(j, "image_std", default: defaultStd)
-        guard mean.count == 3, std.count == 3, std.allSatisfy({ $0 > 0 }) else {
-            throw AMPSError.file(j.path, "image_mean and image_std must hold 3 values, std positive")
+        guard mean.count == 3, std.count == 3, std.allSatisfy({ $0 > 0 && $0.isFinite }), mean.allSatisfy(\.isFinite) else {
+            throw AMPSError.file(j.path, "image_mean and image_std must hold 3 finite values, std positive")
         }
     }
 
@@ -98,32 +109,50 @@ public struct ImageProcessor: Sendable {
         throw AMPSError.file(folder, "no preprocessor_config.json or processor_config.json with an image_processor section")
     }
 
-    /// The (height, width) the resize step produces for an image of `height` x `width`.
+    /// The (height, width) the resize step produces for an image of `height` x `width`
+    /// (`Int.max` on a side that does not fit an integer: `preprocess` refuses those).
     public func resizedSize(height: Int, width: Int) -> (height: Int, width: Int) {
         guard doResize else { return (height, width) }
         if let e = shortestEdge {
             // transformers' get_resize_output_image_size(default_to_square=False).
             let (short, long) = width <= height ? (width, height) : (height, width)
-            let newLong = Int(Double(e) * Double(long) / Double(short))
+            let newLong = Int(exactly: (Double(e) * Double(long) / Double(short)).rounded(.towardZero)) ?? Int.max
             return width <= height ? (newLong, e) : (e, newLong)
         }
         return (resizeHeight ?? height, resizeWidth ?? width)
     }
 
     /// The image after resize and center crop, still 8-bit (what the processor rescales).
-    public func preprocess(_ image: RGBImage) -> RGBImage {
+    /// The resize target is checked before anything is allocated for it: a 1x1,000,000 image
+    /// resized to a shortest edge of 224 would ask for 150 GB.
+    public func preprocess(_ image: RGBImage, path: String = "image") throws -> RGBImage {
         var img = image
         if doResize {
             let (h, w) = resizedSize(height: img.height, width: img.width)
+            let (pixels, overflow) = h.multipliedReportingOverflow(by: w)
+            guard h >= 1, w >= 1, !overflow, pixels <= RGBImage.maxPixels else {
+                throw AMPSError.invalidInput("\(path): a \(image.width)x\(image.height) image resizes to \(w == Int.max ? "an unbounded" : String(w))x\(h == Int.max ? "unbounded" : String(h)) under \(configPath), above the limit of \(RGBImage.maxPixels) pixels")
+            }
             img = img.resized(width: w, height: h, filter: resample)
         }
         if doCenterCrop { img = img.centerCropped(height: cropHeight, width: cropWidth) }
         return img
     }
 
+    /// The (height, width) `preprocess` will produce, computed without touching pixels.
+    public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        doCenterCrop ? (cropHeight, cropWidth) : resizedSize(height: height, width: width)
+    }
+
     /// pixel_values [3, H, W]: channel-first, rescaled and normalized.
     public func pixelValues(_ image: RGBImage, expectedSize: Int, path: String) throws -> Tensor {
-        let img = preprocess(image)
+        // A size the vision tower cannot take is refused before resizing (or padding, for a
+        // crop larger than the image) allocates for it.
+        let (oh, ow) = outputSize(height: image.height, width: image.width)
+        guard oh == expectedSize, ow == expectedSize else {
+            throw AMPSError.invalidInput("\(path): image is \(image.width)x\(image.height), \(ow == Int.max ? "too large" : "\(ow)x\(oh)") after preprocessing (\(configPath)), the vision tower expects \(expectedSize)x\(expectedSize)")
+        }
+        let img = try preprocess(image, path: path)
         let h = img.height, w = img.width
         guard h == expectedSize, w == expectedSize else {
             throw AMPSError.invalidInput("\(path): image is \(image.width)x\(image.height), \(w)x\(h) after preprocessing, the vision tower expects \(expectedSize)x\(expectedSize)")

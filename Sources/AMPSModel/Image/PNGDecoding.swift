@@ -19,9 +19,10 @@ extension RGBImage {
         }
         image.format = UInt32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA)  // PNG_FORMAT_RGBA
         let w = Int(image.width), h = Int(image.height)
+        // The size from the header (IHDR), before anything is allocated for the pixels.
         guard w > 0, h > 0, w * h <= RGBImage.maxPixels else {
             png_image_free(&image)
-            throw AMPSError.file(path, "PNG has an unusable size \(w)x\(h)")
+            throw AMPSError.file(path, "PNG image size \(w)x\(h) is above the limit of \(RGBImage.maxPixels) pixels")
         }
         var rgba = [UInt8](repeating: 0, count: w * h * 4)
         let done = bytes.withUnsafeBytes { _ in

@@ -9,6 +9,9 @@ public struct RGBImage: Sendable, Equatable {
 
     /// Larger images are refused before decoding.
     static let maxPixels = 64_000_000
+    /// Larger image files are refused before they are read (a stored PNG of `maxPixels` RGBA
+    /// pixels is 256 MB).
+    static let maxFileBytes = 512 * 1024 * 1024
 
     public init(width: Int, height: Int, pixels: [UInt8]) {
         precondition(pixels.count == width * height * 3)
@@ -20,8 +23,7 @@ public struct RGBImage: Sendable, Equatable {
     /// transparency is composited onto white, CMYK is converted as Pillow converts it.
     public static func load(path: String) throws -> RGBImage {
         guard FileManager.default.fileExists(atPath: path) else { throw AMPSError.file(path, "image file not found") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw AMPSError.file(path, "image cannot be read") }
-        return try decode([UInt8](data), path: path)
+        return try decode(try BoundedFileRead.bytes(path, limit: maxFileBytes), path: path)
     }
 
     /// Decodes image file bytes; `path` names the image in errors.

@@ -49,6 +49,15 @@ public final class LlavaModel: @unchecked Sendable {
         } else {
             eosTokenIds = Set(config.text.eosTokenIds)
         }
+        // Layer counts against the weights before the towers are built from them.
+        let cfg = folder + "/config.json"
+        let textLayers = w.layerCount(under: dp + "layers."), visionLayers = w.layerCount(under: vp + "encoder.layers.")
+        guard textLayers >= config.text.layers else {
+            throw AMPSError.file(cfg, "'text_config.num_hidden_layers' is \(config.text.layers) but the weights hold \(textLayers) decoder layers")
+        }
+        guard visionLayers >= config.vision.layers else {
+            throw AMPSError.file(cfg, "'vision_config.num_hidden_layers' is \(config.vision.layers) but the weights hold \(visionLayers) vision layers")
+        }
         vision = try VisionTower(config: config.vision, weights: w, prefix: vp)
         projector = try MultiModalProjector(weights: w, prefix: pp,
                                             inFeatures: config.vision.hiddenSize * config.visionFeatureLayers.count,
@@ -93,6 +102,7 @@ public final class LlavaModel: @unchecked Sendable {
         guard positions.count == n else {
             throw AMPSError.invalidInput("tokenizer.json: \(marker) became \(positions.count) image tokens (id \(config.imageTokenId)), expected \(n)")
         }
+        try checkSequenceLength(prompt: ids.count)
         if let w = config.text.slidingWindow, ids.count > w {
             throw AMPSError.unsupported("prompt of \(ids.count) tokens exceeds the sliding window of \(w); sliding-window attention is not supported")
         }
@@ -100,6 +110,15 @@ public final class LlavaModel: @unchecked Sendable {
             throw AMPSError.invalidInput("token id \(bad) is outside the model's vocabulary of \(vocabSize)")
         }
         return ModelInput(ids: ids, pixelValues: pixels, imagePositions: positions)
+    }
+
+    /// Refuses a sequence longer than the model's positions (max_position_embeddings): the
+    /// prompt's tokens plus `generating` new ones.
+    public func checkSequenceLength(prompt tokens: Int, generating: Int = 0) throws {
+        let limit = config.text.maxPositions
+        guard tokens + generating > limit else { return }
+        let what = generating > 0 ? "prompt of \(tokens) tokens plus \(generating) new tokens" : "prompt of \(tokens) tokens"
+        throw AMPSError.invalidInput("\(what) exceeds the model's max_position_embeddings of \(limit) (\(folder)/config.json)")
     }
 
     /// Token ids of a text with image markers expanded, without the post-processor's

@@ -15,9 +15,14 @@ public struct ProcessorSettings: Sendable {
             return ProcessorSettings(imageToken: "<image>", patchSize: nil, numAdditionalImageTokens: 0, featureSelect: nil)
         }
         let j = try JSONObject.load(path)
+        // LlavaProcessor uses 0 or 1 (the class token); a huge value overflowed the count.
+        let additional = try j.int("num_additional_image_tokens", default: 0)
+        guard (0...CheckpointLimits.additionalImageTokens).contains(additional) else {
+            throw AMPSError.file(path, "'num_additional_image_tokens' is \(additional), outside 0...\(CheckpointLimits.additionalImageTokens)")
+        }
         return ProcessorSettings(imageToken: try j.string("image_token", default: "<image>"),
-                                 patchSize: j.has("patch_size") ? try j.size("patch_size") : nil,
-                                 numAdditionalImageTokens: try j.int("num_additional_image_tokens", default: 0),
+                                 patchSize: j.has("patch_size") ? try j.size("patch_size", atMost: CheckpointLimits.imageSize) : nil,
+                                 numAdditionalImageTokens: additional,
                                  featureSelect: j.has("vision_feature_select_strategy") ? try j.string("vision_feature_select_strategy") : nil)
     }
 

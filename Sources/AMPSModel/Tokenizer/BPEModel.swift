@@ -52,8 +52,12 @@ final class BPEModel: TokenizerModel, @unchecked Sendable {
         var scalarIds: [UInt32: Int] = [:]
         var maxId = -1
         for (token, value) in pairs {
-            guard let id = JSONObject.integer(value), id >= 0, id < Int(Int32.max) else {
+            guard let id = JSONObject.integer(value), id >= 0 else {
                 throw fail("vocab id of \(token.debugDescription) must be a non-negative integer")
+            }
+            // The id-to-token table is sized by the largest id: bounded like a model's vocabulary.
+            guard id < CheckpointLimits.vocabSize else {
+                throw fail("vocab id \(id) of \(token.debugDescription) is above amps' limit of \(CheckpointLimits.vocabSize) token ids")
             }
             vocab[TokenKey(token)] = id
             let us = token.scalars

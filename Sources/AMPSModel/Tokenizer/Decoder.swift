@@ -49,7 +49,8 @@ indirect enum TokenDecoder {
         case .byteLevel: return ByteLevel.decode(tokens)
         case let .metaspace(m): return m.decode(tokens)
         case let .replace(pattern, content): return tokens.map { $0.replacing(pattern, with: content) }
-        case let .replaceRegex(regex, content): return tokens.map { regex.replacing(in: $0, with: content) }
+        // decode() cannot fail (display only): a token whose regex runs out of budget is kept as it is.
+        case let .replaceRegex(regex, content): return tokens.map { (try? regex.replacing(in: $0, with: content)) ?? $0 }
         case .byteFallback: return TokenDecoder.byteFallback(tokens)
         case .fuse: return [tokens.flatMap { $0 }]
         case let .strip(content, start, stop):

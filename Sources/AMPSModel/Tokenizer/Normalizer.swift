@@ -37,7 +37,7 @@ indirect enum Normalizer {
         }
     }
 
-    func apply(_ s: String) -> String {
+    func apply(_ s: String) throws -> String {
         switch self {
         case .nfc: return s.precomposedStringWithCanonicalMapping
         case .nfd: return s.decomposedStringWithCanonicalMapping
@@ -50,9 +50,9 @@ indirect enum Normalizer {
             if right { while let l = scalars.last, l.properties.isWhitespace { scalars.removeLast() } }
             return String(String.UnicodeScalarView(scalars))
         case let .replace(pattern, content): return s.scalars.replacing(pattern, with: content).string
-        case let .replaceRegex(regex, content): return regex.replacing(in: s.scalars, with: content).string
+        case let .replaceRegex(regex, content): return try regex.replacing(in: s.scalars, with: content).string
         case let .prepend(p): return s.isEmpty ? s : p + s
-        case let .sequence(list): return list.reduce(s) { $1.apply($0) }
+        case let .sequence(list): return try list.reduce(s) { try $1.apply($0) }
         }
     }
 }

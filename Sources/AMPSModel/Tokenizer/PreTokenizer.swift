@@ -57,7 +57,7 @@ indirect enum PreTokenizer {
     }
 
     /// Words of `pieces`; empty words are dropped (as the library drops empty splits).
-    func split(_ pieces: [Piece]) -> [Piece] {
+    func split(_ pieces: [Piece]) throws -> [Piece] {
         switch self {
         case .whitespace:
             return pieces.flatMap { p in PreTokenizer.wordsAndPunctuation(p.text).map { Piece(text: $0.1, atStart: p.atStart && $0.0 == 0) } }
@@ -72,25 +72,25 @@ indirect enum PreTokenizer {
                 return out
             }
         case let .split(regex, behavior, invert):
-            return pieces.flatMap { PreTokenizer.split($0, regex: regex, behavior: behavior, invert: invert) }
+            return try pieces.flatMap { try PreTokenizer.split($0, regex: regex, behavior: behavior, invert: invert) }
         case let .byteLevel(addPrefixSpace, regex):
-            return pieces.flatMap { p -> [Piece] in
+            return try pieces.flatMap { p -> [Piece] in
                 var p = p
                 if addPrefixSpace && p.text.first != " " { p.text.insert(" ", at: 0) }
-                let words = regex.map { PreTokenizer.split(p, regex: $0, behavior: .isolated, invert: false) } ?? (p.text.isEmpty ? [] : [p])
+                let words = try regex.map { try PreTokenizer.split(p, regex: $0, behavior: .isolated, invert: false) } ?? (p.text.isEmpty ? [] : [p])
                 return words.map { Piece(text: ByteLevel.encode($0.text), atStart: $0.atStart) }
             }
         case let .metaspace(m):
             return pieces.flatMap { m.preTokenize($0).filter { !$0.text.isEmpty } }
         case let .sequence(list):
-            return list.reduce(pieces) { $1.split($0) }
+            return try list.reduce(pieces) { try $1.split($0) }
         }
     }
 
     /// The library's `NormalizedString::split`: find_matches, then the behavior decides which ranges
     /// become pieces.
-    static func split(_ p: Piece, regex: TokenizerRegex, behavior: SplitBehavior, invert: Bool) -> [Piece] {
-        var matches = regex.findMatches(p.text)
+    static func split(_ p: Piece, regex: TokenizerRegex, behavior: SplitBehavior, invert: Bool) throws -> [Piece] {
+        var matches = try regex.findMatches(p.text)
         if invert { matches = matches.map { ($0.0, !$0.1) } }
         var ranges: [(Range<Int>, remove: Bool)] = []
         switch behavior {

@@ -60,7 +60,7 @@ public final class Tokenizer: @unchecked Sendable {
             let special = a["special"] as? Bool ?? false
             let normalized = a["normalized"] as? Bool ?? !special
             // A normalized token is looked for in normalized text, so its content is normalized too.
-            let pattern = normalized ? (normalizer?.apply(content) ?? content).scalars : content.scalars
+            let pattern = normalized ? (try normalizer?.apply(content) ?? content).scalars : content.scalars
             list.append(AddedToken(id: id, content: content.scalars, pattern: pattern,
                                    singleWord: a["single_word"] as? Bool ?? false,
                                    lstrip: a["lstrip"] as? Bool ?? false, rstrip: a["rstrip"] as? Bool ?? false,
@@ -116,11 +116,11 @@ public final class Tokenizer: @unchecked Sendable {
         for (range, token) in rawMatcher.split(s) {
             if let token { ids.append(token); continue }
             let raw = Array(s[range])
-            let normalized = normalizer.map { $0.apply(raw.string).scalars } ?? raw
+            let normalized = try normalizer.map { try $0.apply(raw.string).scalars } ?? raw
             for (r, inner) in normalizedMatcher.split(normalized) {
                 if let inner { ids.append(inner); continue }
                 let piece = PreTokenizer.Piece(text: Array(normalized[r]), atStart: range.lowerBound == 0 && r.lowerBound == 0)
-                let words = preTokenizer?.split([piece]) ?? [piece]
+                let words = try preTokenizer?.split([piece]) ?? [piece]
                 for w in words where !w.text.isEmpty { ids += try model.tokenize(w.text) }
             }
         }

@@ -13,14 +13,17 @@ struct TokenizerJSON {
     let keptPairs: [(String, Any)]?
 
     static func load(path: String, keepPairsAt: [String]) throws -> TokenizerJSON {
-        guard FileManager.default.fileExists(atPath: path) else { throw AMPSError.file(path, "file not found") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw AMPSError.file(path, "cannot be read") }
-        return try parse([UInt8](data), path: path, keepPairsAt: keepPairsAt)
+        try parse(try BoundedFileRead.bytes(path, limit: CheckpointLimits.tokenizerFileBytes), path: path, keepPairsAt: keepPairsAt)
     }
 
-    static func parse(_ bytes: [UInt8], path: String, keepPairsAt: [String]) throws -> TokenizerJSON {
+    /// `rejectDuplicateKeys`: a key written twice in one object is an error (the safetensors
+    /// header) instead of the last one winning.
+    static func parse(_ bytes: [UInt8], path: String, keepPairsAt: [String], rejectDuplicateKeys: Bool = false,
+                      maxDepth: Int = CheckpointLimits.tokenizerJSONDepth) throws -> TokenizerJSON {
         try bytes.withUnsafeBufferPointer { buf in
             var p = Parser(b: buf, path: path, keepPath: keepPairsAt)
+            p.rejectDuplicates = rejectDuplicateKeys
+            p.maxDepth = maxDepth
             p.skipSpace()
             let v = try p.value(path: [])
             p.skipSpace()
@@ -36,6 +39,10 @@ struct TokenizerJSON {
         let keepPath: [String]
         var i = 0
         var kept: [(String, Any)]?
+        var rejectDuplicates = false
+        // Nesting is bounded so that a file of a million '[' is an error, not a stack overflow.
+        var maxDepth = CheckpointLimits.tokenizerJSONDepth
+        var depth = 0
 
         init(b: UnsafeBufferPointer<UInt8>, path: String, keepPath: [String]) {
             self.b = b; self.path = path; self.keepPath = keepPath
@@ -54,11 +61,21 @@ struct TokenizerJSON {
             }
         }
 
+        mutating func enter() throws {
+            depth += 1
+            guard depth <= maxDepth else { throw fail("nesting deeper than \(maxDepth) levels") }
+        }
+
         mutating func value(path keys: [String]) throws -> Any {
             guard i < b.count else { throw fail("unexpected end") }
             switch b[i] {
-            case UInt8(ascii: "{"): return try object(path: keys)
+            case UInt8(ascii: "{"):
+                try enter()
+                defer { depth -= 1 }
+                return try object(path: keys)
             case UInt8(ascii: "["):
+                try enter()
+                defer { depth -= 1 }
                 i += 1
                 var out: [Any] = []
                 skipSpace()
@@ -94,7 +111,12 @@ struct TokenizerJSON {
             while true {
                 skipSpace()
                 guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a key") }
+                let keyStart = i
                 let k = try string()
+                if rejectDuplicates, dict[k] != nil || (keep && pairs.contains { $0.0 == k }) {
+                    i = keyStart
+                    throw fail("duplicate key \(String(k.prefix(80)).debugDescription)")
+                }
                 skipSpace()
                 guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 i += 1
