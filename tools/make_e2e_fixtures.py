@@ -113,7 +113,7 @@ def build(case: dict, tok: PreTrainedTokenizerFast):
                                      do_convert_rgb=True)
         strategy, layer, extra, n_img = "full", -1, 0, 16
     common = dict(vocab_size=len(tok), hidden_size=64, num_hidden_layers=4, num_attention_heads=4,
-                  num_key_value_heads=2, intermediate_size=128, max_position_embeddings=512, initializer_range=0.1,
+                  num_key_value_heads=2, intermediate_size=128, max_position_embeddings=2048, initializer_range=0.1,
                   eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
     if case["text"] == "llama":
         tc = LlamaConfig(bos_token_id=tok.bos_token_id, rms_norm_eps=1e-5,

@@ -350,7 +350,7 @@ final class HostileInputTests: XCTestCase {
         let id = "\(obj["image_id"]!)"
         let t0 = Date()
         let r = try amps(["diagnose", "--model", repo + "/samples/model", "--data", dir + "/data.jsonl", "--instance", id, "-n", "2"])
-        expectFailure(r, ["instance \(id)", "prompt of", "max_position_embeddings of"], "a 100 KB context")
+        expectFailure(r, ["data.jsonl:1 (image_id \(id))", "prompt of", "max_position_embeddings of"], "a 100 KB context")
         XCTAssertLessThan(Date().timeIntervalSince(t0), 20)
     }
 }

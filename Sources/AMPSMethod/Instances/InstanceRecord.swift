@@ -22,7 +22,7 @@ struct InstanceRecord {
             throw AMPSError.invalidInput("\(location): a JSON object without instance fields (\(Self.fields.joined(separator: ", "))); expected a JSON array of instances or one instance object per line")
         }
         let id = try Self.text(obj, "image_id", at: location)
-        let here = location.hasSuffix("]") ? "\(location) (image_id \(id))" : location
+        let here = "\(location) (image_id \(id))"
         func field(_ k: String) throws -> String {
             let v = try Self.text(obj, k, at: here)
             if v.contains(Self.imageMarker) {
