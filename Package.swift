@@ -44,7 +44,7 @@ let package = Package(
         // Fuzzing (docs/RELIABILITY.md): the targets' bodies, the runner (`make fuzz` builds it
         // with libFuzzer and the address sanitizer in .build/fuzz; a plain build is a replay
         // tool), and the test that replays the committed corpora and regressions.
-        .target(name: "AMPSFuzzTargets", dependencies: ["AMPSMethod", "AMPSInspector", "AMPSTerminal"], path: "Fuzz/Targets"),
+        .target(name: "AMPSFuzzTargets", dependencies: ["AMPSMethod", "AMPSInspector", "AMPSTerminal", "AMPSEngine"], path: "Fuzz/Targets"),
         .executableTarget(name: "amps-fuzz", dependencies: ["AMPSFuzzTargets"], path: "Fuzz/Runner"),
         .testTarget(name: "AMPSFuzzTests", dependencies: ["AMPSFuzzTargets"]),
     ],

@@ -22,9 +22,8 @@ public struct FuzzTarget: Sendable {
     }
 }
 
-/// Every target, by name. A new input kind (the engine protocol's messages, once it exists)
-/// is one more entry here and a seed folder Fuzz/Corpus/NAME; `make fuzz` picks it up from
-/// `amps-fuzz --list`.
+/// Every target, by name. A new input kind is one more entry here and a seed folder
+/// Fuzz/Corpus/NAME; `make fuzz` picks it up from `amps-fuzz --list`.
 public enum FuzzTargets {
     public static let all: [FuzzTarget] = [
         CheckpointFuzzing.safetensors, CheckpointFuzzing.modelConfig, CheckpointFuzzing.processorConfig,
@@ -34,6 +33,7 @@ public enum FuzzTargets {
         MethodFuzzing.steeringVectors, MethodFuzzing.scaling, MethodFuzzing.learnedScaler,
         TerminalFuzzing.inspectorConfig,
         ImageFuzzing.decodeAndPreprocess,
+        EngineFuzzing.frame,
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }

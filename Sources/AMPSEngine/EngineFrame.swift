@@ -27,6 +27,34 @@ public struct EngineFrame: @unchecked Sendable {
 
     public static let magic: [UInt8] = Array("AMPS".utf8)
     public static let maxHeader = 16 << 20
+    /// The largest payload a frame may declare (a 7B model's logits for a batch of 256 are
+    /// ~33 MB; 2^36 bytes is far beyond any reply). Read as it arrives, never allocated up
+    /// front from the declaration.
+    public static let maxPayload: UInt64 = 1 << 36
+
+    /// The header and payload lengths of a frame's 16-byte prefix, or what is wrong with it.
+    public static func lengths(ofPrefix prefix: Data) -> Result<(header: Int, payload: Int), FrameProblem> {
+        guard prefix.count == 16, Array(prefix.prefix(4)) == magic else { return .failure(FrameProblem("not a frame (no AMPS magic)")) }
+        let hl = prefix.subdata(in: 4..<8).withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
+        let pl = prefix.subdata(in: 8..<16).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard hl >= 2, hl <= maxHeader, pl < maxPayload else {
+            return .failure(FrameProblem("a frame with header length \(hl), payload \(pl)"))
+        }
+        return .success((hl, Int(pl)))
+    }
+
+    /// A whole frame in `data` (prefix, header, payload), as the reader takes it off a pipe:
+    /// what the fuzz target drives.
+    public static func parse(_ data: Data) -> Result<EngineFrame, FrameProblem> {
+        guard data.count >= 16 else { return .failure(FrameProblem("truncated frame prefix")) }
+        switch lengths(ofPrefix: data.prefix(16)) {
+        case let .failure(p): return .failure(p)
+        case let .success((hl, pl)):
+            guard data.count - 16 >= hl, data.count - 16 - hl == pl else { return .failure(FrameProblem("frame lengths do not match its bytes")) }
+            let start = data.startIndex + 16
+            return decode(header: data.subdata(in: start..<(start + hl)), payload: data.subdata(in: (start + hl)..<data.endIndex))
+        }
+    }
 
     public var kind: String { header["kind"] as? String ?? "" }
 
@@ -52,7 +80,7 @@ public struct EngineFrame: @unchecked Sendable {
 
     /// Parses header + payload (the 16-byte prefix already read and checked). `problem` names
     /// what is wrong in one line.
-    static func decode(header raw: Data, payload: Data) -> Result<EngineFrame, FrameProblem> {
+    public static func decode(header raw: Data, payload: Data) -> Result<EngineFrame, FrameProblem> {
         guard let obj = try? JSONSerialization.jsonObject(with: raw), let h = obj as? [String: Any] else {
             return .failure(FrameProblem("reply header is not a JSON object"))
         }
@@ -63,7 +91,14 @@ public struct EngineFrame: @unchecked Sendable {
                   let shape = (spec["shape"] as? [NSNumber])?.map(\.intValue), shape.allSatisfy({ $0 >= 0 }) else {
                 return .failure(FrameProblem("reply tensors[\(i)] lacks a name, a known dtype or a shape"))
             }
-            let size = shape.reduce(1, *) * dt.size
+            // Sizes from the header are checked without overflow: a garbage-speaking engine
+            // must get an error line, not a trap.
+            var size = dt.size
+            for d in shape {
+                let (m, over) = size.multipliedReportingOverflow(by: d)
+                guard !over, m <= payload.count else { return .failure(FrameProblem("reply tensor '\(name)' overruns the payload")) }
+                size = m
+            }
             guard offset + size <= payload.count else { return .failure(FrameProblem("reply tensor '\(name)' overruns the payload")) }
             f.tensors[name] = Blob(dtype: dt, shape: shape, bytes: payload.subdata(in: offset..<(offset + size)))
             f.order.append(name)
@@ -105,4 +140,4 @@ public struct EngineFrame: @unchecked Sendable {
     public static func blob(bytes: Data) -> Blob { Blob(dtype: .u8, shape: [bytes.count], bytes: bytes) }
 }
 
-struct FrameProblem: Error { let text: String; init(_ t: String) { text = t } }
+public struct FrameProblem: Error { public let text: String; init(_ t: String) { text = t } }

@@ -65,14 +65,17 @@ public final class EngineProcess: @unchecked Sendable {
 
     // MARK: reading
 
+    /// Reads n bytes, growing the buffer as they arrive (at most 64 MiB at a time): a frame
+    /// that declares gigabytes and sends nothing costs nothing.
     private func readExactly(_ fd: Int32, _ n: Int) -> Data? {
-        var out = Data(count: n)
-        var got = 0
-        while got < n {
-            let r = out.withUnsafeMutableBytes { p in read(fd, p.baseAddress! + got, n - got) }
+        var out = Data()
+        var chunk = Data(count: min(n, 64 << 20))
+        while out.count < n {
+            let want = min(chunk.count, n - out.count)
+            let r = chunk.withUnsafeMutableBytes { p in read(fd, p.baseAddress!, want) }
             if r < 0 && errno == EINTR { continue }
             if r <= 0 { return nil }
-            got += r
+            out.append(chunk.prefix(r))
         }
         return out
     }
@@ -91,10 +94,12 @@ public final class EngineProcess: @unchecked Sendable {
                 if let more = readExactlyAvailable(fd) { shown += more }
                 post(.failure(.garbage(String(shown.prefix(80))))); return
             }
-            let hl = prefix.subdata(in: 4..<8).withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
-            let pl = prefix.subdata(in: 8..<16).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-            guard hl >= 2, hl <= EngineFrame.maxHeader, pl < (1 << 36) else { post(.failure(.garbage("a frame with header length \(hl), payload \(pl)"))); return }
-            guard let h = readExactly(fd, hl), let p = readExactly(fd, Int(pl)) else { post(.failure(.eof)); return }
+            let hl: Int, pl: Int
+            switch EngineFrame.lengths(ofPrefix: prefix) {
+            case let .success(l): (hl, pl) = l
+            case let .failure(e): post(.failure(.garbage(e.text))); return
+            }
+            guard let h = readExactly(fd, hl), let p = readExactly(fd, pl) else { post(.failure(.eof)); return }
             switch EngineFrame.decode(header: h, payload: p) {
             case let .success(f): post(.success(f))
             case let .failure(e): post(.failure(.garbage(e.text))); return
