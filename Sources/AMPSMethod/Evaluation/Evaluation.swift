@@ -212,8 +212,11 @@ public enum Evaluation {
         guard pass.logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): logits contain NaN or infinity") }
         // Every answer goes through the probe's scoring (`--answer`): under first-token the
         // class of the answer-position argmax, under generate the greedy text, steered alike.
-        func said(_ p: Probe, _ steering: Steering?, _ first: AnswerDistribution) throws -> ScoredAnswer {
-            try p.scored(settings.scoring, model: model, steering: steering, firstToken: first)
+        // The steering is built only when the answer is generated: first-token scoring (the
+        // default) reads the batched logits already computed.
+        func said(_ p: Probe, _ steering: @autoclosure () -> Steering?, _ first: AnswerDistribution) throws -> ScoredAnswer {
+            guard settings.scoring != .firstToken else { return ScoredAnswer(answer: first.argmaxClass) }
+            return try p.scored(settings.scoring, model: model, steering: steering(), firstToken: first)
         }
         func uniform(_ scale: Double) -> Steering {
             resources.vectors.steering(window: settings.window, scales: [Float(scale)], lastTokenOnly: settings.lastTokenOnly,
