@@ -2,7 +2,7 @@
 import PackageDescription
 
 // One module per layer; dependencies point one way, down this list:
-// AMPSCore (tensor + BLAS) <- AMPSModel <- AMPSMethod <- AMPSInspector <- amps
+// AMPSCore (tensor + BLAS) <- AMPSModel <- AMPSEngine <- AMPSMethod <- AMPSInspector <- amps
 // AMPSTerminal (frame, widgets, keys, ncurses backend) knows nothing of models.
 let package = Package(
     name: "amps",
@@ -24,9 +24,10 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "AMPSCore", dependencies: ["COpenBLAS", "CKernels"]),
         .target(name: "AMPSModel", dependencies: ["AMPSCore", "CPNG", "CJPEG"]),
-        .target(name: "AMPSMethod", dependencies: ["AMPSModel"]),
-        // The client of out-of-process engines (docs/ENGINE_PROTOCOL.md); nothing calls it yet.
-        .target(name: "AMPSEngine", dependencies: ["AMPSCore"]),
+        // The engine interface the method runs on (ModelEngine) and its two implementations:
+        // the Swift engine (LlavaModel, in process) and engines that speak docs/ENGINE_PROTOCOL.md.
+        .target(name: "AMPSEngine", dependencies: ["AMPSModel"]),
+        .target(name: "AMPSMethod", dependencies: ["AMPSEngine"]),
         .target(name: "AMPSTerminal", dependencies: ["CNcurses"], exclude: ["CONFIG_FORMAT.md"]),
         .target(name: "AMPSInspector", dependencies: ["AMPSMethod", "AMPSTerminal"]),
         .executableTarget(name: "amps", dependencies: [

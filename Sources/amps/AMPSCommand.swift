@@ -1,3 +1,4 @@
+import AMPSEngine
 import AMPSCore
 import AMPSModel
 import AMPSTerminal
@@ -60,9 +61,20 @@ struct ModelOptions: ParsableArguments {
         return engine == "torch" ? "amps-torch-engine" : nil
     }
 
+    /// The engine the command runs on: the Swift engine in this process, or the protocol
+    /// engine started from the command chosen, with the checkpoint loaded.
+    func startEngine() throws -> any ModelEngine {
+        if let command = try protocolEngineCommand() {
+            try startThreads()  // the method's own parallel parts (noise folding, training)
+            return try ProtocolEngine(command: command, modelPath: model)
+        }
+        return try load()
+    }
+
+    /// The Swift engine (LlavaModel), for what only it does (benchmarks, its own checks).
     func load() throws -> LlavaModel {
         if try protocolEngineCommand() != nil {
-            throw AMPSError.unsupported("\(engineCommand != nil ? "--engine-command" : "--engine torch"): this command runs on the swift engine only so far; forward and generate run on either engine (docs/ENGINE_PROTOCOL.md)")
+            throw AMPSError.unsupported("\(engineCommand != nil ? "--engine-command" : "--engine torch"): this command measures the swift engine; the PyTorch engine has its own benchmark (`amps-torch-engine bench`)")
         }
         // Set explicitly, whatever OPENBLAS_NUM_THREADS says: OpenBLAS runs single-threaded
         // and the engine spreads its own work (sequences, row blocks, heads, feature

@@ -72,19 +72,21 @@ struct BenchCommand: ParsableCommand {
             // (a) one steered forward pass (vision tower and decoder) of a prepared prompt, as
             // PyTorch's is timed; then the same change as the inspector makes it, resuming
             // from the clean pass below the steering window.
-            let x = try m.prepare(prompt: probe.prompt, imagePath: first.imagePath)
+            // Through the engine interface, as the commands run them (`engine` is `m`).
+            let engine: any ModelEngine = m
+            let x = probe.input
             let st = vectors.steering(window: window, scales: [alpha], promptLength: x.length)
             // The default model's workloads, one round; `results` collects a round.
             func defaultRound() throws -> [BenchmarkResult] {
                 var results: [BenchmarkResult] = []
-                if runs("steered_forward") { results.append(Benchmark.measure("steered_forward", repeats: reps, detail: "instance \(first.id), uniform alpha \(alpha), layers \(window)") {
+                if runs("steered_forward") { results.append(try Benchmark.measure("steered_forward", repeats: reps, detail: "instance \(first.id), uniform alpha \(alpha), layers \(window)") {
                     m.forgetImageFeatures()  // every repeat runs the vision tower, as PyTorch's does
-                    _ = m.lastLogits(x, steering: st)
+                    _ = try engine.lastLogits(x, steering: st)
                 }) }
                 if runs("steered_live") {
-                let clean = m.run(x)
-                var live = Benchmark.measure("steered_live", repeats: reps, detail: "") {
-                    _ = m.run(x, steering: st, resumingFrom: clean)
+                let clean = try engine.run(x)
+                var live = try Benchmark.measure("steered_live", repeats: reps, detail: "") {
+                    _ = try engine.run(x, steering: st, resumingFrom: clean)
                 }
                 live.detail = "the inspector's steered pass, recorded, resumed from the clean pass at layer \(window.lowerBound) (PyTorch: its full steered forward)"
                 results.append(live)
@@ -93,8 +95,8 @@ struct BenchCommand: ParsableCommand {
                 if runs("mcs_map") { results.append(try Benchmark.measure("mcs_map", repeats: quick ? 1 : max(1, reps / 2),
                                                      detail: "\(m.layerCount) layers x 2 modalities x N=\(settings.samples)") {
                     m.forgetImageFeatures()
-                    let pass = m.run(probe.input)
-                    _ = try ModalityContribution.map(model: m, pass: pass, probe: probe, settings: settings)
+                    let pass = try engine.run(probe.input)
+                    _ = try ModalityContribution.map(model: engine, pass: pass, probe: probe, settings: settings)
                 }) }
                 // (c) eval: conflict instances x both orders, one steered pass each at one alpha,
                 // prompts prepared (image read, processed, tokenized) inside the timing. Instances
@@ -108,7 +110,7 @@ struct BenchCommand: ParsableCommand {
                         return try OptionOrder.allCases.map { o in
                             let p = try Probe(model: m, template: template, instance: evalSet[i], order: o, instruction: .none)
                             let st = vectors.steering(window: window, scales: [alpha], promptLength: p.input.length)
-                            let r = m.lastLogits(p.input, steering: st, sharing: shared)
+                            let r = m.lastLogits(try m.modelInput(p.input), steering: st, sharing: shared)
                             shared = r.pass
                             return p.answer(r.logits).argmaxClass
                         }

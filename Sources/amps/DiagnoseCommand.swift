@@ -44,7 +44,7 @@ struct DiagnoseCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             try checkOptionBounds()
-            let m = try model.load()
+            let m = try model.startEngine()
             let set = try method.instances()
             let inst = try set.instance(id: instance)
             guard let o = OptionOrder(rawValue: order) else { throw AMPSError.invalidInput("--order must be vision-first or text-first (got '\(order)')") }
@@ -58,7 +58,7 @@ struct DiagnoseCommand: ParsableCommand {
             let vpath = method.artifact(method.vectors, "steering_vectors.safetensors", model: m)
             let loaded = FileManager.default.fileExists(atPath: vpath) || method.vectors != nil ? try method.resources(m) : nil
             let probe = try Probe(model: m, template: try method.template(m), instance: inst, order: o, instruction: ins, textSpan: try method.span())
-            let pass = m.run(probe.input)
+            let pass = try m.run(probe.input)
             guard pass.logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): logits contain NaN or infinity") }
             let clean = probe.answer(pass.logits)
             let cleanScored = try probe.scored(scoring, model: m, steering: nil, firstToken: clean)
@@ -68,10 +68,14 @@ struct DiagnoseCommand: ParsableCommand {
                 done += 1; bar.update(done, m.layerCount); return true
             }
             if let dumpNoise {
+                guard let swift = m as? LlavaModel else {
+                    throw AMPSError.unsupported("--dump-noise writes the swift engine's noise; run it with --engine swift (the noise is the same on every engine)")
+                }
+                let p = try swift.promptPass(pass)
                 var tensors: [String: Tensor] = [:]
                 for l in 0..<m.layerCount {
                     for mod in Modality.allCases {
-                        for (k, t) in ModalityContribution.noise(pass: pass, probe: probe, layer: l, modality: mod, settings: settings) {
+                        for (k, t) in swift.noise(p, ModalityContribution.request(probe: probe, layer: l, modality: mod, settings: settings)) {
                             tensors["noise.\(mod.rawValue).\(l).\(k)"] = t
                         }
                     }
@@ -112,7 +116,7 @@ struct DiagnoseCommand: ParsableCommand {
                                                         settings: settings, mcr: mode == .amps ? .some(map.ratio(window: window)) : nil)
                     let st = try AdaptiveSteering.steering(mode: mode, model: m, pass: pass, window: window, resources: r, scale: a * f,
                                                            lastTokenOnly: method.lastTokenOnly)
-                    let logits = m.logitsWithSteering(pass, steering: st, batch: 1)
+                    let logits = try m.logitsWithSteering(pass, steering: st, batch: 1)
                     guard logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): steered logits contain NaN or infinity") }
                     let first = probe.answer(logits)
                     steered.append(SteeredAnswer(mode: mode.rawValue, alpha: a * f, distribution: first,

@@ -47,7 +47,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             try checkOptionBounds()
-            let m = try model.load()
+            let m = try model.startEngine()
             var set = try method.instances().instances
             if conflictsOnly { set = set.filter(\.isConflict) }
             if let limit { set = Array(set.prefix(max(0, limit))) }

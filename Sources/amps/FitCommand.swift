@@ -54,7 +54,7 @@ struct FitCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             try checkOptionBounds()
-            let m = try model.load()
+            let m = try model.startEngine()
             var set = try method.instances().instances
             if let limit { set = Array(set.prefix(max(0, limit))) }
             let window = try method.layerWindow(m)

@@ -39,10 +39,10 @@ struct InspectCommand: ParsableCommand {
         let setup: InspectorApp.Setup = try reportingErrors {
             try checkOptionBounds()
             FileHandle.standardError.write(Data("amps: loading \(model.model) …\n".utf8))
-            let m = try model.load()
+            let m = try model.startEngine()
             let set = try method.instances()
             let template = try method.template(m)
-            _ = try template.answerTokenIds(m.tokenizer, vocabularySize: m.vocabSize)
+            _ = try template.answerTokenIds(encode: m.tokenize, vocabularySize: m.vocabSize)
             let vpath = method.artifact(method.vectors, "steering_vectors.safetensors", model: m)
             var resources = (FileManager.default.fileExists(atPath: vpath) || method.vectors != nil) ? try method.resources(m) : nil
             var window = try method.layerWindow(m)

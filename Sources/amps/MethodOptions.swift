@@ -64,7 +64,7 @@ struct MethodOptions: ParsableArguments {
     @Option(name: .customLong("noise-scale"), help: "Noise size per modality: own (its own spread, default), shared (both modalities' spread), token-count (own, normalised by the position count).")
     var noiseScale: String = "own"
 
-    func artifact(_ given: String?, _ name: String, model: LlavaModel) -> String { given ?? model.folder + "/amps/" + name }
+    func artifact(_ given: String?, _ name: String, model: any ModelEngine) -> String { given ?? model.folder + "/amps/" + name }
 
     func perturbation() throws -> PerturbationSettings {
         try checkOptionBounds()
@@ -89,12 +89,12 @@ struct MethodOptions: ParsableArguments {
         return s
     }
 
-    func layerWindow(_ model: LlavaModel) throws -> ClosedRange<Int> {
+    func layerWindow(_ model: any ModelEngine) throws -> ClosedRange<Int> {
         guard let window else { return SteeringSettings.defaultWindow(layers: model.layerCount) }
         return try LayerWindowText.parse(window, layers: model.layerCount)
     }
 
-    func template(_ model: LlavaModel) throws -> PromptTemplate {
+    func template(_ model: any ModelEngine) throws -> PromptTemplate {
         if promptFile == nil, !FileManager.default.fileExists(atPath: model.folder + "/prompt.json") {
             // A hub checkpoint has no prompt.json of amps': say which forms ship.
             throw AMPSError.file(model.folder, "has no prompt.json; give the prompt form with --prompt-file NAME or a file (shipped: \(DefaultPaths.promptNames.joined(separator: ", ")); MC²: the mc2-* ones)")
@@ -120,7 +120,7 @@ struct MethodOptions: ParsableArguments {
 
     func scoring() throws -> AnswerScoring { try AnswerScoring(name: answer, maxTokens: answerTokens) }
 
-    func steeringVectors(_ model: LlavaModel) throws -> SteeringVectorSet {
+    func steeringVectors(_ model: any ModelEngine) throws -> SteeringVectorSet {
         let path = artifact(vectors, "steering_vectors.safetensors", model: model)
         guard FileManager.default.fileExists(atPath: path) else {
             throw AMPSError.file(path, "steering vectors not found (make them with `amps vectors`)")
@@ -129,7 +129,7 @@ struct MethodOptions: ParsableArguments {
     }
 
     /// Vectors plus whichever adaptive pieces exist (missing ones are simply absent).
-    func resources(_ model: LlavaModel, requireAdaptive: Bool = false) throws -> SteeringResources {
+    func resources(_ model: any ModelEngine, requireAdaptive: Bool = false) throws -> SteeringResources {
         var r = SteeringResources(vectors: try steeringVectors(model))
         let sp = artifact(scaling, "scaling.json", model: model)
         if FileManager.default.fileExists(atPath: sp) { r.scaling = try ScalingFit.loadRule(path: sp, layers: model.layerCount).0 }

@@ -25,7 +25,7 @@ struct SteeringNetworkOptions: ParsableArguments {
     }
 
     /// Adds whichever networks exist for this model and window; a path given explicitly must exist.
-    func load(into r: inout SteeringResources, model m: LlavaModel, window: ClosedRange<Int>, folder: String) throws {
+    func load(into r: inout SteeringResources, model m: any ModelEngine, window: ClosedRange<Int>, folder: String) throws {
         let lp = l2sPath(folder: folder)
         if FileManager.default.fileExists(atPath: lp) { r.l2s = try SteeringNetwork.load(path: lp, kind: .l2s, for: m, window: window) }
         else if l2s != nil { throw AMPSError.file(lp, "L2S network not found (train it with `amps fit`)") }
@@ -43,7 +43,7 @@ struct SteeringNetworkOptions: ParsableArguments {
 
     /// `amps fit`'s last stage: L2S on z_i, and amps-learned on (1 + gamma_i) z_i per direction,
     /// gamma_i from the fitted rule and each probe's MCR (probes with undefined MCR left out).
-    func train(model m: LlavaModel, template: PromptTemplate, instances: [Instance], fit: ScalingFit, window: ClosedRange<Int>,
+    func train(model m: any ModelEngine, template: PromptTemplate, instances: [Instance], fit: ScalingFit, window: ClosedRange<Int>,
                options: NetworkTrainingOptions, seed: UInt64, folder: String) throws -> [(String, String, SteeringNetwork.TrainingReport)] {
         let layer = try options.inputLayer(m, window: window)
         let bar = ProgressBar(label: "targets")
@@ -101,7 +101,7 @@ struct NetworkTrainingOptions: ParsableArguments {
     @Flag(name: .customLong("no-networks"), help: "amps fit: do not train the L2S and amps-learned networks.")
     var noNetworks = false
 
-    func inputLayer(_ m: LlavaModel, window: ClosedRange<Int>) throws -> Int {
+    func inputLayer(_ m: any ModelEngine, window: ClosedRange<Int>) throws -> Int {
         let l = netLayer ?? max(0, window.lowerBound - 1)
         guard l >= 0, l < m.layerCount else { throw AMPSError.invalidInput("--net-layer \(l) is outside the model's layers 0-\(m.layerCount - 1)") }
         return l

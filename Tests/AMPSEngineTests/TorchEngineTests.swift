@@ -44,7 +44,7 @@ final class TorchEngineTests: XCTestCase {
         XCTAssertEqual(p.ids, probe.input.ids)
         XCTAssertEqual(p.imagePositions, probe.visionPositions)
         XCTAssertEqual(p.spanPositions.first, probe.textPositions)
-        let pass = model.run(probe.input)
+        let pass = try model.promptPass(try model.run(probe.input))
         XCTAssertLessThanOrEqual(maxDiff(p.logits, pass.logits), 1e-4)
 
         let vectors = try SteeringVectorSet.load(path: folder + "/amps/steering_vectors.safetensors", for: model)
@@ -60,7 +60,7 @@ final class TorchEngineTests: XCTestCase {
         settings.samples = 4
         for (layer, modality) in [(0, Modality.vision), (5, .text)] {
             let positions = probe.positions(of: modality)
-            let n = ModalityContribution.noise(pass: pass, probe: probe, layer: layer, modality: modality, settings: settings)
+            let n = model.noise(pass, ModalityContribution.request(probe: probe, layer: layer, modality: modality, settings: settings))
             let swift = model.logitsWithKVNoise(pass, layer: layer, positions: positions, k: n["k"], v: n["v"])
             let tags = [inst.id, probe.order.rawValue, probe.instruction.rawValue, "\(layer)", modality.rawValue].joined(separator: "/")
             let torch = try client.perturb(p, layer: layer, target: "kv", positions: positions, samples: settings.samples,
@@ -72,7 +72,7 @@ final class TorchEngineTests: XCTestCase {
         }
         let lens = try client.logitLens(p, layers: [2])
         XCTAssertLessThanOrEqual(maxDiff(lens, model.logitLens(pass, layer: 2)), 1e-4)
-        XCTAssertEqual(try client.generate(p, maxNewTokens: 4, stopAtEOS: false), model.generate(probe.input, maxNewTokens: 4, stopAtEOS: false))
+        XCTAssertEqual(try client.generate(p, maxNewTokens: 4, stopAtEOS: false), model.generate(try model.modelInput(probe.input), maxNewTokens: 4, stopAtEOS: false))
         let captured = try client.capture(p, what: "residual", layers: [0, 7], positions: [-1, 3])
         for l in [0, 7] {
             let c = captured[l]!, d = model.hiddenSize

@@ -28,7 +28,7 @@ final class DefaultModelAnswerTests: XCTestCase {
             let probe = try Probe(model: model, template: template, instance: inst, order: order, instruction: instruction)
             XCTAssertEqual(probe.prompt, row["prompt"] as? String, "prompt of \(id)")
             XCTAssertEqual(probe.input.length, (row["n_tokens"] as! NSNumber).intValue, "prompt length of \(id)")
-            let logits = model.lastLogits(probe.input)
+            let logits = try model.lastLogits(probe.input, steering: nil)
             let l = logits.array.map(Double.init), mx = l.max()!
             let z = l.reduce(0) { $0 + exp($1 - mx) }
             let probs = l.map { exp($0 - mx) / z }

@@ -33,7 +33,7 @@ final class MCSReferenceTests: XCTestCase {
         settings.seed = UInt64(flag("--seed") ?? "0")!
         settings.sigmaScale = Double(flag("--sigma") ?? "1")!
         XCTAssertEqual(probe.prompt, ref["prompt"] as? String, "the reference was made from the same prompt")
-        let pass = model.run(probe.input)
+        let pass = try model.run(probe.input)
         let clean = probe.answer(pass.logits)
         let u = ref["unsteered"] as! [String: Any]
         XCTAssertEqual(clean.pVision, (u["p_vision"] as! NSNumber).doubleValue, accuracy: 1e-5)

@@ -17,7 +17,7 @@ final class SensitivityThresholdTests: XCTestCase {
         var checked = 0
         for inst in data.instances.filter(\.isConflict) where checked < 3 {
             let probe = try Probe(model: model, template: template, instance: inst, order: .visionFirst, instruction: .none)
-            let pass = model.run(probe.input)
+            let pass = try model.run(probe.input)
             let curve = try SensitivityCurve.compute(model: model, pass: pass, probe: probe, vectors: vectors, window: window, alphas: grid)
             guard curve.answers[0].argmaxClass == .text, let gridFlip = curve.alphaFlip else { continue }
             let found = try XCTUnwrap(SensitivityThreshold.refine(model: model, pass: pass, probe: probe, vectors: vectors, window: window,

@@ -93,10 +93,10 @@ final class SteeringNetworkTests: XCTestCase {
         var res = SteeringResources(vectors: try SteeringVectorSet.load(path: amps + "/steering_vectors.safetensors", for: model))
         res.l2s = l2s
         let probe = try Probe(model: model, template: template, instance: data.instances[0], order: .visionFirst, instruction: .none)
-        let pass = model.run(probe.input)
+        let pass = try model.run(probe.input)
         let st = try AdaptiveSteering.steering(mode: .l2s, model: model, pass: pass, window: 3...5, resources: res, scale: -0.5, lastTokenOnly: false)
         XCTAssertEqual(st.scales, [-0.5])
-        XCTAssertEqual(st.vectors[4]!.array, l2s.predict(SteeringNetwork.input(model: model, pass: pass, layer: l2s.inputLayer))[4]!.array)
+        XCTAssertEqual(st.vectors[4]!.array, l2s.predict(try SteeringNetwork.input(model: model, pass: pass, layer: l2s.inputLayer))[4]!.array)
         XCTAssertThrowsError(try AdaptiveSteering.steering(mode: .l2s, model: model, pass: pass, window: 2...4, resources: res, scale: 1,
                                                            lastTokenOnly: false)) { XCTAssertTrue("\($0)".contains("window 3-5"), "\($0)") }
         XCTAssertThrowsError(try AdaptiveSteering.steering(mode: .ampsLearned, model: model, pass: pass, window: 3...5, resources: res, scale: 1,

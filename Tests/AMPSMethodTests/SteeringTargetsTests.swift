@@ -35,7 +35,7 @@ final class SteeringTargetsTests: XCTestCase {
             let plain = row["plain_input"] as! [String: [NSNumber]]
             for o in OptionOrder.allCases {
                 let probe = try Probe(model: model, template: template, instance: inst, order: o, instruction: .none)
-                let h = SteeringNetwork.input(model: model, pass: model.run(probe.input), layer: inputLayer)
+                let h = try SteeringNetwork.input(model: model, pass: try model.run(probe.input), layer: inputLayer)
                 for (j, v) in plain[o.rawValue]!.enumerated() { worst = max(worst, abs(Double(h[j]) - v.doubleValue)) }
             }
         }

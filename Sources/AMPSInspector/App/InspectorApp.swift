@@ -9,7 +9,7 @@ import Foundation
 /// changes the state and sends a request, it never waits for the engine.
 public enum InspectorApp {
     public struct Setup {
-        public var model: LlavaModel
+        public var model: any ModelEngine
         public var template: PromptTemplate
         public var instances: InstanceSet
         public var resources: SteeringResources?
@@ -20,7 +20,7 @@ public enum InspectorApp {
         public var terminalSettings: TerminalSettings
         public var scoring: AnswerScoring
 
-        public init(model: LlavaModel, template: PromptTemplate, instances: InstanceSet, resources: SteeringResources?,
+        public init(model: any ModelEngine, template: PromptTemplate, instances: InstanceSet, resources: SteeringResources?,
                     window: ClosedRange<Int>, perturbation: PerturbationSettings, alpha: Double,
                     keyMap: KeyMap<InspectorAction>, terminalSettings: TerminalSettings, scoring: AnswerScoring = .firstToken) {
             self.model = model; self.template = template; self.instances = instances; self.resources = resources

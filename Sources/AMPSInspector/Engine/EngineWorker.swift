@@ -7,7 +7,7 @@ import Foundation
 /// newest request only, and posts results as events. The UI thread never touches the
 /// model; it submits requests and drains events once per frame.
 public final class EngineWorker: @unchecked Sendable {
-    public let model: LlavaModel
+    public let model: any ModelEngine
     public let template: PromptTemplate
     public let instances: [Instance]
     public let resources: SteeringResources?
@@ -25,7 +25,7 @@ public final class EngineWorker: @unchecked Sendable {
     private var onEvent: (() -> Void)?
 
     // Caches, touched by the worker thread only.
-    private var passes: [String: PromptPass] = [:]
+    private var passes: [String: EnginePass] = [:]
     private var passOrder: [String] = []
     private var maps: [String: [Int: LayerContribution]] = [:]
     private var curves: [String: SensitivityCurve] = [:]
@@ -33,7 +33,7 @@ public final class EngineWorker: @unchecked Sendable {
     private var listSignature = 0
     private var listNext = 0
 
-    public init(model: LlavaModel, template: PromptTemplate, instances: [Instance], resources: SteeringResources?,
+    public init(model: any ModelEngine, template: PromptTemplate, instances: [Instance], resources: SteeringResources?,
                 scoring: AnswerScoring = .firstToken) {
         self.model = model; self.template = template; self.instances = instances; self.resources = resources
         self.scoring = scoring
@@ -115,11 +115,11 @@ public final class EngineWorker: @unchecked Sendable {
         return key(r) + "/\(p.samples)/\(p.sigmaScale)/\(p.seed)/\(p.functional.rawValue)/\(p.target.rawValue)"
     }
 
-    private func probeAndPass(_ index: Int, _ order: OptionOrder, _ instruction: Instruction) throws -> (Probe, PromptPass) {
+    private func probeAndPass(_ index: Int, _ order: OptionOrder, _ instruction: Instruction) throws -> (Probe, EnginePass) {
         let probe = try Probe(model: model, template: template, instance: instances[index], order: order, instruction: instruction)
         let k = "\(index)/\(order.rawValue)/\(instruction.rawValue)"
         if let p = passes[k] { return (probe, p) }
-        let pass = model.run(probe.input)
+        let pass = try model.run(probe.input)
         guard pass.logits.allFinite else { throw AMPSError.numerical("instance \(instances[index].id): logits contain NaN or infinity") }
         passes[k] = pass
         passOrder.append(k)
@@ -164,7 +164,7 @@ public final class EngineWorker: @unchecked Sendable {
                 let st = try AdaptiveSteering.steering(mode: r.steering.mode, model: model, pass: pass, window: r.steering.window,
                                                        resources: res, scale: r.steering.alpha * factor, lastTokenOnly: r.steering.lastTokenOnly)
                 steering = st
-                steeredPass = model.run(probe.input, steering: st, resumingFrom: pass)  // layers below the window are the clean pass's
+                steeredPass = try model.run(probe.input, steering: st, resumingFrom: pass)  // layers below the window are the clean pass's
                 guard steeredPass.logits.allFinite else { throw AMPSError.numerical("steered logits contain NaN or infinity") }
                 steered = probe.answer(steeredPass.logits)
             }
@@ -186,11 +186,11 @@ public final class EngineWorker: @unchecked Sendable {
                                                     resources: res, settings: r.perturbation, mcr: otherRatio, toward: r.steering.alpha < 0 ? .text : .vision)
                 let st = try AdaptiveSteering.steering(mode: r.steering.mode, model: model, pass: otherPass, window: r.steering.window,
                                                        resources: res, scale: r.steering.alpha * f, lastTokenOnly: r.steering.lastTokenOnly)
-                otherSteered = otherProbe.answer(model.logitsWithSteering(otherPass, steering: st, batch: 1))
+                otherSteered = otherProbe.answer(try model.logitsWithSteering(otherPass, steering: st, batch: 1))
             }
             answers.otherOrder = OrderAnswers(order: otherOrder, unsteered: otherProbe.answer(otherPass.logits), steered: otherSteered)
             post(.answers(generation: g, answers))
-            post(.layer(generation: g, layerDetail(steeredPass, probe: probe, layer: min(r.layer, model.layerCount - 1))))
+            post(.layer(generation: g, try layerDetail(steeredPass, probe: probe, layer: min(r.layer, model.layerCount - 1))))
             if superseded { return }
             if scoring != .firstToken {
                 post(.busy("generating the answers"))
@@ -245,12 +245,13 @@ public final class EngineWorker: @unchecked Sendable {
         }
     }
 
-    private func layerDetail(_ pass: PromptPass, probe: Probe, layer l: Int) -> LayerDetail {
-        let lens = model.logitLens(pass, layer: l)
+    private func layerDetail(_ pass: EnginePass, probe: Probe, layer l: Int) throws -> LayerDetail {
+        let lens = try model.logitLens(pass, layer: l)
         let probs = softmaxDouble(lens)
-        let top = probs.indices.sorted { probs[$0] > probs[$1] }.prefix(5).map { (model.tokenizer.token(for: $0) ?? "#\($0)", probs[$0]) }
+        let topIds = Array(probs.indices.sorted { probs[$0] > probs[$1] }.prefix(5))
+        let top = zip(try model.tokenNames(topIds), topIds).map { ($0, probs[$1]) }
         let d = model.hiddenSize
-        let h = pass.layerInputs[l + 1].data + (pass.length - 1) * d
+        let h = try model.residuals(pass, layers: [l], position: -1)[l]!
         var hn = 0.0
         for j in 0..<d { hn += Double(h[j] * h[j]) }
         var vn: Double?, cos: Double?
@@ -283,9 +284,9 @@ public final class EngineWorker: @unchecked Sendable {
             p.samples = min(p.samples, listSamples)
             // The answer (steered as set) in one option order, with that probe's window MCR, and
             // the answer as `--answer` scores it.
-            func answerIn(_ order: OptionOrder) throws -> (Probe, PromptPass, AnswerDistribution, Double?, AnswerClass) {
+            func answerIn(_ order: OptionOrder) throws -> (Probe, EnginePass, AnswerDistribution, Double?, AnswerClass) {
                 let probe = try Probe(model: model, template: template, instance: instances[i], order: order, instruction: r.instruction)
-                let pass = model.run(probe.input)
+                let pass = try model.run(probe.input)
                 let ratio = try AdaptiveSteering.windowRatio(model: model, pass: pass, probe: probe, window: r.steering.window, settings: p).ratio
                 var answer = probe.answer(pass.logits)
                 var steering: Steering?
@@ -294,7 +295,7 @@ public final class EngineWorker: @unchecked Sendable {
                                                         resources: res, settings: p, mcr: .some(ratio), toward: r.steering.alpha < 0 ? .text : .vision)
                     let st = try AdaptiveSteering.steering(mode: r.steering.mode, model: model, pass: pass, window: r.steering.window,
                                                            resources: res, scale: r.steering.alpha * f, lastTokenOnly: r.steering.lastTokenOnly)
-                    answer = probe.answer(model.logitsWithSteering(pass, steering: st, batch: 1))
+                    answer = probe.answer(try model.logitsWithSteering(pass, steering: st, batch: 1))
                     steering = st
                 }
                 let said = try probe.scored(scoring, model: model, steering: steering, firstToken: answer).answer

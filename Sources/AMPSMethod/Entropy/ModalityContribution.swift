@@ -4,11 +4,8 @@ import Foundation
 
 /// How the Monte Carlo perturbation behind the Modality Contribution Score is drawn.
 public struct PerturbationSettings: Sendable, Equatable {
-    /// Where the noise goes.
-    public enum Target: String, Sendable, CaseIterable {
-        case kv          // K and V (k_proj / v_proj outputs) of the modality's positions at layer l
-        case residual    // the residual stream entering layer l at those positions
-    }
+    /// Where the noise goes (K/V of the modality's positions at layer l, or the residual entering it).
+    public typealias Target = PerturbationTarget
     public var target: Target = .kv
     public var samples: Int = 32
     public var sigmaScale: Double = 1
@@ -63,38 +60,25 @@ public struct ContributionMap: Sendable, Equatable {
 /// Modality Contribution Score: functional entropy of the answer under Gaussian
 /// perturbation of one modality's internal states at one layer.
 public enum ModalityContribution {
-    /// The noise for one (probe, layer, modality): deterministic from the settings' seed.
-    /// Returns [N, P, F] tensors (K and V for .kv; one residual tensor for .residual).
-    public static func noise(pass: PromptPass, probe: Probe, layer: Int, modality: Modality,
-                             settings: PerturbationSettings) -> [String: Tensor] {
-        let positions = probe.positions(of: modality)
-        let base = [probe.instance.id, probe.order.rawValue, probe.instruction.rawValue, "\(layer)", modality.rawValue]
-        func draw(_ states: Tensor, _ tag: String) -> Tensor {
-            let sigma = settings.noiseScale.sigma(states, probe: probe, modality: modality).map { $0 * Float(settings.sigmaScale) }
-            var g = NoiseGenerator(seed: NoiseGenerator.seed(settings.seed, (base + [tag]).joined(separator: "/")))
-            return g.noise(samples: settings.samples, positions: positions.count, sigma: sigma)
-        }
-        switch settings.target {
-        case .kv:
-            // Two independent streams: drawn on two workers when there are.
-            let kv = try! Parallel.map(2) { i in i == 0 ? draw(pass.keys[layer], "k") : draw(pass.values[layer], "v") }
-            return ["k": kv[0], "v": kv[1]]
-        case .residual: return ["r": draw(pass.layerInputs[layer], "r")]
-        }
+    /// The engine request of one (probe, layer, modality) cell: the noise is drawn by the
+    /// engine, deterministic from the settings' seed and the cell's tags
+    /// (instance/order/instruction/layer/modality).
+    public static func request(probe: Probe, layer: Int, modality: Modality, settings: PerturbationSettings) -> PerturbationRequest {
+        let tags = [probe.instance.id, probe.order.rawValue, probe.instruction.rawValue, "\(layer)", modality.rawValue].joined(separator: "/")
+        let (sigmaPositions, factor) = settings.noiseScale.sigmaPositions(probe: probe, modality: modality)
+        return PerturbationRequest(layer: layer, target: settings.target, positions: probe.positions(of: modality),
+                                   sigmaPositions: sigmaPositions, samples: settings.samples,
+                                   sigmaScale: settings.sigmaScale * factor, seed: settings.seed, tags: tags)
     }
 
     /// The N values of the functional for one (layer, modality).
-    public static func functionalSamples(model: LlavaModel, pass: PromptPass, probe: Probe, layer: Int, modality: Modality,
+    public static func functionalSamples(model: any ModelEngine, pass: EnginePass, probe: Probe, layer: Int, modality: Modality,
                                          settings: PerturbationSettings) throws -> [Double] {
         let positions = probe.positions(of: modality)
         guard !positions.isEmpty else { throw AMPSError.invalidInput("instance \(probe.instance.id): no \(modality.rawValue) positions to perturb") }
-        try checkMemory(model: model, pass: pass, positions: positions, layer: layer, settings: settings)
-        let n = noise(pass: pass, probe: probe, layer: layer, modality: modality, settings: settings)
-        let logits: Tensor
-        switch settings.target {
-        case .kv: logits = model.logitsWithKVNoise(pass, layer: layer, positions: positions, k: n["k"], v: n["v"])
-        case .residual: logits = model.logitsWithResidualNoise(pass, layer: layer, positions: positions, noise: n["r"]!)
-        }
+        let request = request(probe: probe, layer: layer, modality: modality, settings: settings)
+        try checkMemory(model: model, pass: pass, request: request)
+        let logits = try model.perturbedLogits(pass, request)
         guard logits.allFinite else {
             throw AMPSError.numerical("instance \(probe.instance.id), layer \(layer), \(modality.rawValue): perturbed logits contain NaN or infinity")
         }
@@ -102,7 +86,7 @@ public enum ModalityContribution {
         return (0..<settings.samples).map { settings.functional.evaluate(clean: clean, perturbed: probe.answer(logits, row: $0).triple) }
     }
 
-    public static func layer(model: LlavaModel, pass: PromptPass, probe: Probe, layer: Int,
+    public static func layer(model: any ModelEngine, pass: EnginePass, probe: Probe, layer: Int,
                              settings: PerturbationSettings) throws -> LayerContribution {
         try settings.validate()
         let v = try FunctionalEntropy(samples: functionalSamples(model: model, pass: pass, probe: probe, layer: layer, modality: .vision, settings: settings))
@@ -112,7 +96,7 @@ public enum ModalityContribution {
 
     /// The whole map, layer by layer; `progress` sees each finished layer and may stop
     /// the computation by returning false (then the partial map is returned).
-    public static func map(model: LlavaModel, pass: PromptPass, probe: Probe, layers: [Int]? = nil,
+    public static func map(model: any ModelEngine, pass: EnginePass, probe: Probe, layers: [Int]? = nil,
                            settings: PerturbationSettings,
                            progress: (LayerContribution) -> Bool = { _ in true }) throws -> ContributionMap {
         var out: [LayerContribution] = []

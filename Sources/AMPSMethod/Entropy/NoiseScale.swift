@@ -14,18 +14,25 @@ public enum NoiseScale: String, Sendable, CaseIterable {
     /// smaller of the two: the summed noise energy no longer grows with the token count.
     case tokenCount = "token-count"
 
-    /// σ [F] for `modality`'s positions of `states` [T, F] (before `--sigma`).
-    public func sigma(_ states: Tensor, probe: Probe, modality: Modality) -> [Float] {
+    /// The positions whose per-feature spread gives σ for `modality`, and the factor on it
+    /// (before `--sigma`): what the engine's perturbation request carries.
+    public func sigmaPositions(probe: Probe, modality: Modality) -> (positions: [Int], factor: Double) {
         let mine = probe.positions(of: modality)
         switch self {
         case .own:
-            return featureStd(states, positions: mine)
+            return (mine, 1)
         case .shared:
-            return featureStd(states, positions: Array(Set(probe.visionPositions + probe.textPositions)).sorted())
+            return (Array(Set(probe.visionPositions + probe.textPositions)).sorted(), 1)
         case .tokenCount:
             let pMin = min(probe.visionPositions.count, probe.textPositions.count)
-            let k = Float((Double(pMin) / Double(max(mine.count, 1))).squareRoot())
-            return featureStd(states, positions: mine).map { $0 * k }
+            return (mine, (Double(pMin) / Double(max(mine.count, 1))).squareRoot())
         }
+    }
+
+    /// σ [F] for `modality`'s positions of `states` [T, F] (before `--sigma`).
+    public func sigma(_ states: Tensor, probe: Probe, modality: Modality) -> [Float] {
+        let (positions, factor) = sigmaPositions(probe: probe, modality: modality)
+        let s = featureStd(states, positions: positions)
+        return factor == 1 ? s : s.map { $0 * Float(factor) }
     }
 }

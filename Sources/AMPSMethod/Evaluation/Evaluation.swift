@@ -140,7 +140,7 @@ public enum Evaluation {
         var record: ProbeRecord?
     }
 
-    public static func run(model: LlavaModel, template: PromptTemplate, instances: [Instance], resources: SteeringResources,
+    public static func run(model: any ModelEngine, template: PromptTemplate, instances: [Instance], resources: SteeringResources,
                            settings: EvaluationSettings, dataName: String,
                            progress: (Int, Int) -> Void = { _, _ in }) throws -> EvaluationReport {
         try settings.perturbation.validate()
@@ -202,13 +202,13 @@ public enum Evaluation {
     }
 
     /// Every method's answer for one instance asked in one option order.
-    static func probeOutcome(model: LlavaModel, template: PromptTemplate, instance inst: Instance, order o: OptionOrder,
+    static func probeOutcome(model: any ModelEngine, template: PromptTemplate, instance inst: Instance, order o: OptionOrder,
                              resources: SteeringResources, settings: EvaluationSettings) throws -> ProbeOutcome {
         var out = ProbeOutcome()
         func record(_ key: MethodKey, _ c: AnswerClass) { out.answers.append((key, c)) }
         let uniformGrid = Array(Set([0] + settings.uniformAlphas)).sorted()
         let probe = try Probe(model: model, template: template, instance: inst, order: o, instruction: .none)
-        let pass = model.run(probe.input)
+        let pass = try model.run(probe.input, steering: nil)
         guard pass.logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): logits contain NaN or infinity") }
         // Every answer goes through the probe's scoring (`--answer`): under first-token the
         // class of the answer-position argmax, under generate the greedy text, steered alike.
@@ -228,7 +228,7 @@ public enum Evaluation {
             for ins in [Instruction.vision, .text] {
                 let p = try Probe(model: model, template: template, instance: inst, order: o, instruction: ins)
                 record(MethodKey("instruction-\(ins.rawValue)", direction: ins == .vision ? .vision : .text),
-                       try said(p, nil, p.answer(model.lastLogits(p.input))).answer)
+                       try said(p, nil, p.answer(try model.lastLogits(p.input, steering: nil))).answer)
             }
         }
         var visionCurve: SensitivityCurve?
@@ -236,7 +236,7 @@ public enum Evaluation {
             let signed = uniformGrid.map { d.sign * $0 }
             let st = resources.vectors.steering(window: settings.window, scales: signed.map(Float.init), lastTokenOnly: settings.lastTokenOnly,
                                                 promptLength: pass.length)
-            let logits = model.logitsWithSteering(pass, steering: st, batch: signed.count)
+            let logits = try model.logitsWithSteering(pass, steering: st, batch: signed.count)
             guard logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): steered logits contain NaN or infinity") }
             if d == .vision { visionCurve = SensitivityCurve(alphas: signed, answers: signed.indices.map { probe.answer(logits, row: $0) }) }
             for (k, a) in uniformGrid.enumerated() where a != 0 || settings.uniformAlphas.contains(0) {
@@ -269,7 +269,7 @@ public enum Evaluation {
             guard !adaptive.isEmpty else { continue }
             let scales = adaptive.map { Float(d.sign * settings.alpha * $0.1) }
             let st = resources.vectors.steering(window: settings.window, scales: scales, lastTokenOnly: settings.lastTokenOnly, promptLength: pass.length)
-            let logits = model.logitsWithSteering(pass, steering: st, batch: scales.count)
+            let logits = try model.logitsWithSteering(pass, steering: st, batch: scales.count)
             guard logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): steered logits contain NaN or infinity") }
             for (i, (name, _)) in adaptive.enumerated() {
                 record(MethodKey(name, direction: d, alpha: settings.alpha),
@@ -279,9 +279,9 @@ public enum Evaluation {
         for d in settings.directions {
             for (name, net) in [("l2s", resources.l2s), ("amps-learned", resources.ampsLearned[d])] {
                 guard let net else { continue }
-                let st = net.steering(input: SteeringNetwork.input(model: model, pass: pass, layer: net.inputLayer),
+                let st = net.steering(input: try SteeringNetwork.input(model: model, pass: pass, layer: net.inputLayer),
                                       scale: Float(d.sign * settings.alpha), lastTokenOnly: settings.lastTokenOnly, promptLength: pass.length)
-                let logits = model.logitsWithSteering(pass, steering: st, batch: 1)
+                let logits = try model.logitsWithSteering(pass, steering: st, batch: 1)
                 guard logits.allFinite else { throw AMPSError.numerical("instance \(inst.id): \(name)-steered logits contain NaN or infinity") }
                 record(MethodKey(name, direction: d, alpha: settings.alpha), try said(probe, st, probe.answer(logits)).answer)
             }

@@ -32,7 +32,7 @@ public struct Probe: @unchecked Sendable {
     public let order: OptionOrder
     public let instruction: Instruction
     public let prompt: String
-    public let input: ModelInput
+    public let input: EngineInput
     public let answerA: Int
     public let answerB: Int
     /// The option letters as a generated answer spells them (`answer_options`, trimmed).
@@ -48,35 +48,32 @@ public struct Probe: @unchecked Sendable {
         case allText = "all-text"  // every non-image prompt token
     }
 
-    public init(model: LlavaModel, template: PromptTemplate, instance: Instance, order: OptionOrder,
+    public init(model: any ModelEngine, template: PromptTemplate, instance: Instance, order: OptionOrder,
                 instruction: Instruction, textSpan: TextSpan = .context) throws {
         self.instance = instance; self.order = order; self.instruction = instruction
-        let marker = model.processor.imageToken
+        let marker = model.imageMarker
         for (field, text) in [("question", instance.question), ("context", instance.context), ("answer_vision", instance.answerVision),
                               ("answer_text", instance.answerText), ("meta.distractor", instance.distractor ?? "")] where text.contains(marker) {
             throw AMPSError.invalidInput("\(instance.source): field '\(field)' contains the model's image marker '\(marker)'")
         }
         prompt = template.render(instance, order: order, instruction: instruction)
-        do { input = try model.prepare(prompt: prompt, imagePath: instance.imagePath) }
+        // The context span is located by the engine (tokenizing the prompt up to and through it).
+        if textSpan == .context, prompt.range(of: instance.context) == nil {
+            throw AMPSError.invalidInput("\(instance.source): the context does not appear in the rendered prompt")
+        }
+        do { input = try model.prepare(prompt: prompt, imagePath: instance.imagePath, spans: textSpan == .context ? [instance.context] : []) }
         catch let e as AMPSError where !e.description.hasPrefix("instance ") && !e.description.hasPrefix(instance.source) {
             // Which instance's prompt failed (too long for the model, an image that is not one).
             throw AMPSError.invalidInput("\(instance.source): \(e.description)")
         }
-        (answerA, answerB) = try template.answerTokenIds(model.tokenizer, vocabularySize: model.vocabSize)
+        (answerA, answerB) = try template.answerTokenIds(encode: model.tokenize, vocabularySize: model.vocabSize)
         answerLetters = template.answerOptions.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         switch textSpan {
         case .allText:
             let img = Set(input.imagePositions)
             textPositions = input.ids.indices.filter { !img.contains($0) }
         case .context:
-            // Locate the context span by tokenizing the prompt up to and through it.
-            guard let r = prompt.range(of: instance.context) else {
-                throw AMPSError.invalidInput("\(instance.source): the context does not appear in the rendered prompt")
-            }
-            let before = try model.encodeFragment(String(prompt[..<r.lowerBound])).count
-            let through = try model.encodeFragment(String(prompt[..<r.upperBound])).count
-            let offset = model.tokenizer.specialPrefixCount
-            textPositions = Array((before + offset)..<(through + offset))
+            textPositions = input.spanPositions.first ?? []
             guard !textPositions.isEmpty else {
                 throw AMPSError.invalidInput("\(instance.source): the context has no tokens")
             }

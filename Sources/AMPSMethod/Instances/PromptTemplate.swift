@@ -74,8 +74,13 @@ public struct PromptTemplate: Sendable {
     /// Token ids of the two answer letters: each must be one token, the two different, and
     /// (given `vocabularySize`, the rows of lm_head) each one the model has a logit for.
     public func answerTokenIds(_ tokenizer: Tokenizer, vocabularySize: Int? = nil) throws -> (a: Int, b: Int) {
+        try answerTokenIds(encode: { try tokenizer.encode($0, addSpecialTokens: false) }, vocabularySize: vocabularySize)
+    }
+
+    /// The same, with the engine's tokenizer (`encode`: a fragment's ids, no special tokens).
+    public func answerTokenIds(encode: (String) throws -> [Int], vocabularySize: Int? = nil) throws -> (a: Int, b: Int) {
         let ids = try answerOptions.map { opt -> Int in
-            let t = try tokenizer.encode(opt, addSpecialTokens: false)
+            let t = try encode(opt)
             guard t.count == 1 else {
                 throw AMPSError.invalidInput("\(path): answer option '\(opt)' tokenizes to \(t.count) tokens; it must be exactly one")
             }

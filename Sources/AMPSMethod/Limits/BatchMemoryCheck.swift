@@ -8,13 +8,13 @@ import Foundation
 extension ModalityContribution {
     /// The Monte Carlo batch of one (layer, modality): the noise [N, P, F] (K and V, or the
     /// residual) and the resumed pass of N sequences.
-    static func checkMemory(model: LlavaModel, pass: PromptPass, positions: [Int], layer: Int, settings: PerturbationSettings) throws {
-        let n = Double(settings.samples), p = Double(positions.count)
-        let noise = settings.target == .kv ? 2 * n * p * Double(model.decoder.kvDim) * 4 : n * p * Double(model.hiddenSize) * 4
-        let batch = model.resumedPassBytes(promptLength: pass.length, fromLayer: layer, firstPosition: positions.min() ?? 0,
-                                           batch: settings.samples)
+    static func checkMemory(model: any ModelEngine, pass: EnginePass, request: PerturbationRequest) throws {
+        // A remote engine holds its memory elsewhere and reports running out of it itself.
+        guard let batch = model.resumedBatchBytes(pass, fromLayer: request.layer, firstPosition: request.positions.min() ?? 0,
+                                                  batch: request.samples) else { return }
+        let noise = request.noiseBytes(kvDim: model.kvDim, hiddenSize: model.hiddenSize)
         let (k, note) = concurrentCopies
-        try MemoryBudget.check(k * (noise + batch), for: "the Monte Carlo batch of N=\(settings.samples) samples (layer \(layer), \(pass.length) tokens\(note))")
+        try MemoryBudget.check(k * (noise + batch), for: "the Monte Carlo batch of N=\(request.samples) samples (layer \(request.layer), \(pass.length) tokens\(note))")
     }
 }
 
@@ -27,9 +27,9 @@ var concurrentCopies: (Double, String) {
 
 extension SensitivityCurve {
     /// The grid's batched pass: one sequence per alpha.
-    static func checkMemory(model: LlavaModel, pass: PromptPass, window: ClosedRange<Int>, points: Int) throws {
-        let bytes = model.resumedPassBytes(promptLength: pass.length, fromLayer: min(window.lowerBound, model.layerCount),
-                                           firstPosition: 0, batch: points)
+    static func checkMemory(model: any ModelEngine, pass: EnginePass, window: ClosedRange<Int>, points: Int) throws {
+        guard let bytes = model.resumedBatchBytes(pass, fromLayer: min(window.lowerBound, model.layerCount),
+                                                  firstPosition: 0, batch: points) else { return }
         let (k, note) = concurrentCopies
         try MemoryBudget.check(k * bytes, for: "the sensitivity grid of \(points) alphas (\(pass.length) tokens\(note))")
     }

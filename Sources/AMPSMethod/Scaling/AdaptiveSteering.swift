@@ -21,7 +21,7 @@ public enum AdaptiveSteering {
     /// The engine hook for one probe under `mode` at strength `scale` (alpha times the
     /// mode's factor; negative toward text): u_l for the vector modes, g(h) for the network
     /// modes, which must have been trained for this window.
-    public static func steering(mode: SteeringMode, model: LlavaModel, pass: PromptPass, window: ClosedRange<Int>,
+    public static func steering(mode: SteeringMode, model: any ModelEngine, pass: EnginePass, window: ClosedRange<Int>,
                                 resources: SteeringResources, scale: Double, lastTokenOnly: Bool) throws -> Steering {
         guard mode.usesNetwork else {
             return resources.vectors.steering(window: window, scales: [Float(scale)], lastTokenOnly: lastTokenOnly, promptLength: pass.length)
@@ -34,12 +34,12 @@ public enum AdaptiveSteering {
             throw AMPSError.invalidInput("the \(mode.rawValue) network was trained for window \(net.window.lowerBound)-\(net.window.upperBound), "
                                          + "not \(window.lowerBound)-\(window.upperBound)")
         }
-        return net.steering(input: SteeringNetwork.input(model: model, pass: pass, layer: net.inputLayer), scale: Float(scale),
+        return net.steering(input: try SteeringNetwork.input(model: model, pass: pass, layer: net.inputLayer), scale: Float(scale),
                             lastTokenOnly: lastTokenOnly, promptLength: pass.length)
     }
 
     /// MCR over the steering window, from Monte Carlo MCS at the window's layers.
-    public static func windowRatio(model: LlavaModel, pass: PromptPass, probe: Probe, window: ClosedRange<Int>,
+    public static func windowRatio(model: any ModelEngine, pass: EnginePass, probe: Probe, window: ClosedRange<Int>,
                                    settings: PerturbationSettings) throws -> (ratio: Double?, map: ContributionMap) {
         let map = try ModalityContribution.map(model: model, pass: pass, probe: probe, layers: Array(window), settings: settings)
         return (map.ratio(window: window), map)
@@ -47,7 +47,7 @@ public enum AdaptiveSteering {
 
     /// The factor multiplying alpha for this probe under `mode` (1 for uniform, 0 for none).
     /// `mcr` may be passed in when already known.
-    public static func factor(mode: SteeringMode, model: LlavaModel, pass: PromptPass, probe: Probe, window: ClosedRange<Int>,
+    public static func factor(mode: SteeringMode, model: any ModelEngine, pass: EnginePass, probe: Probe, window: ClosedRange<Int>,
                               resources: SteeringResources, settings: PerturbationSettings, mcr known: Double?? = nil,
                               toward: SteeringDirection = .vision) throws -> Double {
         switch mode {
@@ -61,7 +61,7 @@ public enum AdaptiveSteering {
         case .l2s, .ampsLearned: return 1   // the network's vectors carry the per-instance strength
         case .learned:
             guard let s = resources.scaler else { throw AMPSError.invalidInput("learned mode needs a trained scaler (run `amps fit`)") }
-            let h = pass.layerInputs[s.layer + 1].data + (pass.length - 1) * model.hiddenSize
+            let h = try SteeringNetwork.input(model: model, pass: pass, layer: s.layer)
             // Trained on the vision-direction factor 1 + gamma; toward text 1 - gamma.
             let f = s.predict(h)
             return max(0, toward == .vision ? f : 2 - f)

@@ -116,7 +116,7 @@ public struct LearnedScaler: @unchecked Sendable {
         try SafeTensorsWriter.write(["w1": w1, "b1": b1, "w2": w2, "b2": b2, "mean": mean, "std": std], metadata: md, to: path)
     }
 
-    public static func load(path: String, for model: LlavaModel) throws -> LearnedScaler {
+    public static func load(path: String, for model: any ModelEngine) throws -> LearnedScaler {
         let f = try SafeTensorsFile(path: path)
         guard f.metadata["kind"] == "amps-learned-scaler" else { throw AMPSError.file(path, "is not an amps learned-scaler file") }
         let layer = Int(f.metadata["layer"] ?? "") ?? -1

@@ -56,7 +56,7 @@ public struct ScalingFit: Sendable {
         }
     }
 
-    public static func fit(model: LlavaModel, template: PromptTemplate, instances: [Instance], vectors: SteeringVectorSet,
+    public static func fit(model: any ModelEngine, template: PromptTemplate, instances: [Instance], vectors: SteeringVectorSet,
                            alphas: [Double], window: ClosedRange<Int>, settings: PerturbationSettings,
                            betas: [Double] = defaultBetas, lambda: Double = defaultLambda, scalerLayer: Int,
                            lastTokenOnly: Bool = false, progress: (Int, Int) -> Void = { _, _ in }) throws -> ScalingFit {
@@ -68,16 +68,16 @@ public struct ScalingFit: Sendable {
         guard conflicts.count >= 3 else { throw AMPSError.invalidInput("fitting needs at least 3 conflict instances (got \(conflicts.count))") }
         // First sweep: passes and MCR of every probe; an item whose MCR is undefined in
         // either order is left out of the fit (its ratio means nothing).
-        var items: [[(Probe, PromptPass, Double)]] = []
+        var items: [[(Probe, EnginePass, Double)]] = []
         var features: [[Float]] = []
         var undefined = 0
         let total = conflicts.count * OptionOrder.allCases.count
         var seen = 0
         for inst in conflicts {
-            var item: [(Probe, PromptPass, Double)] = []
+            var item: [(Probe, EnginePass, Double)] = []
             for o in OptionOrder.allCases {
                 let probe = try Probe(model: model, template: template, instance: inst, order: o, instruction: .none)
-                let pass = model.run(probe.input)
+                let pass = try model.run(probe.input, steering: nil)
                 let r = try AdaptiveSteering.windowRatio(model: model, pass: pass, probe: probe, window: window, settings: settings).ratio
                 seen += 1
                 progress(seen, total)
@@ -85,8 +85,7 @@ public struct ScalingFit: Sendable {
             }
             guard item.count == OptionOrder.allCases.count else { undefined += 1; continue }
             for (_, pass, _) in item {
-                let h = pass.layerInputs[scalerLayer + 1].data + (pass.length - 1) * model.hiddenSize
-                features.append(Array(UnsafeBufferPointer(start: h, count: model.hiddenSize)))
+                features.append(try SteeringNetwork.input(model: model, pass: pass, layer: scalerLayer))
             }
             items.append(item)
         }
@@ -107,7 +106,7 @@ public struct ScalingFit: Sendable {
             for (probe, pass, r) in item {
                 let scales = [Float(0)] + grid.map { Float($0.0 * AMPSScaling(beta: $0.1, anchor: anchor).factor(mcr: r)) }
                 let st = vectors.steering(window: window, scales: scales, lastTokenOnly: lastTokenOnly, promptLength: pass.length)
-                let logits = model.logitsWithSteering(pass, steering: st, batch: scales.count)
+                let logits = try model.logitsWithSteering(pass, steering: st, batch: scales.count)
                 guard logits.allFinite else { throw AMPSError.numerical("instance \(probe.instance.id): steered logits contain NaN or infinity") }
                 let c0 = probe.answerClass(logits, row: 0)
                 base.add(c0)

@@ -59,9 +59,8 @@ public struct SteeringNetwork: @unchecked Sendable {
     }
 
     /// The plain prompt's feature: residual after `layer` at the last prompt token.
-    public static func input(model: LlavaModel, pass: PromptPass, layer: Int) -> [Float] {
-        let h = pass.layerInputs[layer + 1].data + (pass.length - 1) * model.hiddenSize
-        return Array(UnsafeBufferPointer(start: h, count: model.hiddenSize))
+    public static func input(model: any ModelEngine, pass: EnginePass, layer: Int) throws -> [Float] {
+        try model.residuals(pass, layers: [layer], position: -1)[layer]!
     }
 
     /// The engine hook adding scale · g(h) at the window (`lastTokenOnly`: the last prompt
@@ -237,7 +236,7 @@ public struct SteeringNetwork: @unchecked Sendable {
     }
 
     /// Loads a network and checks it was trained for this model, this window and this mode.
-    public static func load(path: String, kind: Kind, for model: LlavaModel, window: ClosedRange<Int>) throws -> SteeringNetwork {
+    public static func load(path: String, kind: Kind, for model: any ModelEngine, window: ClosedRange<Int>) throws -> SteeringNetwork {
         let f = try SafeTensorsFile(path: path)
         guard f.metadata["kind"] == "amps-steering-network" else { throw AMPSError.file(path, "is not an amps steering-network file") }
         guard f.metadata["mode"] == kind.rawValue else {
@@ -282,7 +281,7 @@ extension SteeringNetwork {
         public var baseTargets: [[Float]] = []
     }
 
-    public static func examples(model: LlavaModel, template: PromptTemplate, instances: [Instance], window: ClosedRange<Int>,
+    public static func examples(model: any ModelEngine, template: PromptTemplate, instances: [Instance], window: ClosedRange<Int>,
                                 inputLayer: Int, progress: (Int, Int) -> Void = { _, _ in }) throws -> Examples {
         guard inputLayer >= 0, inputLayer < model.layerCount else {
             throw AMPSError.invalidInput("the input layer \(inputLayer) is outside the model's layers 0-\(model.layerCount - 1)")
@@ -294,7 +293,7 @@ extension SteeringNetwork {
             let flat = z.vectors.flatMap { $0.map(Float.init) }
             for o in OptionOrder.allCases {
                 let probe = try Probe(model: model, template: template, instance: inst, order: o, instruction: .none)
-                out.features.append(input(model: model, pass: model.run(probe.input), layer: inputLayer))
+                out.features.append(try input(model: model, pass: try model.run(probe.input, steering: nil), layer: inputLayer))
                 out.targets.append(flat); out.baseTargets.append(flat)
                 out.items.append(inst.id); out.orders.append(o)
             }

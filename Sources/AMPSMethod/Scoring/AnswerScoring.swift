@@ -51,14 +51,14 @@ public struct ScoredAnswer: Sendable, Equatable {
 extension Probe {
     /// The probe's answer under `scoring`. `firstToken` is the already computed
     /// answer-position distribution (the class `firstToken` scoring returns as it is).
-    public func scored(_ scoring: AnswerScoring, model: LlavaModel, steering: Steering?,
+    public func scored(_ scoring: AnswerScoring, model: any ModelEngine, steering: Steering?,
                        firstToken: AnswerDistribution) throws -> ScoredAnswer {
         switch scoring {
         case .firstToken:
             return ScoredAnswer(answer: firstToken.argmaxClass)
         case let .generate(maxTokens):
-            let ids = model.generate(input, maxNewTokens: maxTokens, steering: steering)
-            let text = model.tokenizer.decode(ids, skipSpecialTokens: true)
+            let ids = try model.generate(input, maxNewTokens: maxTokens, steering: steering)
+            let text = try model.decode(ids)
             let k = OptionLetterParser.optionIndex(in: text, letters: answerLetters)
             return ScoredAnswer(answer: answerClass(ofGenerated: text), text: text, ids: ids, letter: k.map { answerLetters[$0] })
         }

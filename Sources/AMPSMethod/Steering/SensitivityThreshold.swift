@@ -12,7 +12,7 @@ import Foundation
 public enum SensitivityThreshold {
     public static let defaultPrecision = 0.01
 
-    public static func refine(model: LlavaModel, pass: PromptPass, probe: Probe, vectors: SteeringVectorSet, window: ClosedRange<Int>,
+    public static func refine(model: any ModelEngine, pass: EnginePass, probe: Probe, vectors: SteeringVectorSet, window: ClosedRange<Int>,
                               curve: SensitivityCurve, target: AnswerClass, precision: Double = defaultPrecision,
                               lastTokenOnly: Bool = false, points: Int = 8) throws -> Double? {
         guard precision.isFinite, precision > 0 else { throw AMPSError.invalidInput("the sensitivity precision must be a positive number (got \(precision))") }
@@ -23,7 +23,7 @@ public enum SensitivityThreshold {
         while hi - lo > precision {
             let alphas = (1...points).map { lo + (hi - lo) * Double($0) / Double(points + 1) }
             let st = vectors.steering(window: window, scales: alphas.map(Float.init), lastTokenOnly: lastTokenOnly, promptLength: pass.length)
-            let logits = model.logitsWithSteering(pass, steering: st, batch: alphas.count)
+            let logits = try model.logitsWithSteering(pass, steering: st, batch: alphas.count)
             guard logits.allFinite else { throw AMPSError.numerical("instance \(probe.instance.id): steered logits contain NaN or infinity") }
             let classes = alphas.indices.map { probe.answerClass(logits, row: $0) }
             if let j = classes.firstIndex(of: target) {

@@ -41,13 +41,13 @@ public struct SensitivityCurve: Sendable, Equatable {
         return answers[i].pVision - answers[z].pVision
     }
 
-    public static func compute(model: LlavaModel, pass: PromptPass, probe: Probe, vectors: SteeringVectorSet,
+    public static func compute(model: any ModelEngine, pass: EnginePass, probe: Probe, vectors: SteeringVectorSet,
                                window: ClosedRange<Int>, alphas: [Double], lastTokenOnly: Bool = false) throws -> SensitivityCurve {
         guard !alphas.isEmpty, alphas.allSatisfy(\.isFinite) else { throw AMPSError.invalidInput("the alpha grid must be non-empty and finite") }
         try RequestLimits.checkGrid(alphas, "the alpha grid")
         try checkMemory(model: model, pass: pass, window: window, points: alphas.count)
         let steering = vectors.steering(window: window, scales: alphas.map(Float.init), lastTokenOnly: lastTokenOnly, promptLength: pass.length)
-        let logits = model.logitsWithSteering(pass, steering: steering, batch: alphas.count)
+        let logits = try model.logitsWithSteering(pass, steering: steering, batch: alphas.count)
         guard logits.allFinite else { throw AMPSError.numerical("instance \(probe.instance.id): steered logits contain NaN or infinity") }
         return SensitivityCurve(alphas: alphas, answers: alphas.indices.map { probe.answer(logits, row: $0) })
     }

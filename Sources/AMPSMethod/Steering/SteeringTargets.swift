@@ -14,7 +14,7 @@ public struct SteeringTarget: @unchecked Sendable {
     public var vectors: [[Double]]
 
     /// One instance's targets at `layers`; `position` -1 is the last prompt token, -2 the one before.
-    public static func compute(model: LlavaModel, template: PromptTemplate, instance inst: Instance, layers: [Int],
+    public static func compute(model: any ModelEngine, template: PromptTemplate, instance inst: Instance, layers: [Int],
                                position: Int = -1) throws -> SteeringTarget {
         guard position == -1 || position == -2 else { throw AMPSError.invalidInput("steering position must be -1 or -2 (got \(position))") }
         guard inst.isConflict else { throw AMPSError.invalidInput("instance \(inst.id): steering targets need a conflict instance") }
@@ -24,11 +24,11 @@ public struct SteeringTarget: @unchecked Sendable {
         let d = model.hiddenSize
         var sums = [[Double]](repeating: [Double](repeating: 0, count: d), count: layers.count)
         for order in OptionOrder.allCases {
-            let pv = model.run(try Probe(model: model, template: template, instance: inst, order: order, instruction: .vision).input)
-            let pt = model.run(try Probe(model: model, template: template, instance: inst, order: order, instruction: .text).input)
-            let rv = pv.length + position, rt = pt.length + position
+            let pv = try model.run(try Probe(model: model, template: template, instance: inst, order: order, instruction: .vision).input, steering: nil)
+            let pt = try model.run(try Probe(model: model, template: template, instance: inst, order: order, instruction: .text).input, steering: nil)
+            let hv = try model.residuals(pv, layers: layers, position: position), ht = try model.residuals(pt, layers: layers, position: position)
             for (k, l) in layers.enumerated() {
-                let a = pv.layerInputs[l + 1].data + rv * d, b = pt.layerInputs[l + 1].data + rt * d
+                let a = hv[l]!, b = ht[l]!
                 for j in 0..<d { sums[k][j] += Double(a[j] - b[j]) }
             }
         }

@@ -15,7 +15,7 @@ public struct SteeringVectorSet: @unchecked Sendable {
     public var hiddenSize: Int { vectors.first?.count ?? 0 }
     public func norm(_ l: Int) -> Double { Double((0..<vectors[l].count).map { vectors[l][$0] * vectors[l][$0] }.reduce(0, +)).squareRoot() }
 
-    public static func compute(model: LlavaModel, template: PromptTemplate, instances: [Instance], position: Int = -1,
+    public static func compute(model: any ModelEngine, template: PromptTemplate, instances: [Instance], position: Int = -1,
                                progress: (Int, Int) -> Void = { _, _ in }) throws -> SteeringVectorSet {
         guard position == -1 || position == -2 else { throw AMPSError.invalidInput("steering position must be -1 or -2 (got \(position))") }
         let used = instances.filter(\.isConflict)
@@ -46,7 +46,7 @@ public struct SteeringVectorSet: @unchecked Sendable {
     }
 
     /// Loads vectors and checks they were made for a model of this shape.
-    public static func load(path: String, for model: LlavaModel) throws -> SteeringVectorSet {
+    public static func load(path: String, for model: any ModelEngine) throws -> SteeringVectorSet {
         let f = try SafeTensorsFile(path: path)
         guard f.metadata["kind"] == "amps-steering-vectors" else { throw AMPSError.file(path, "is not an amps steering-vector file") }
         let L = Int(f.metadata["layers"] ?? "") ?? -1

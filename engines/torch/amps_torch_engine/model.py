@@ -331,7 +331,9 @@ class LoadedModel:
         return np.concatenate(chunks, axis=0)
 
     def draw_noise(self, handle: Handle, layer: int, target: str, positions: list[int], samples: int,
-                   sigma_scale: float, seed: int, tags: str) -> dict[str, np.ndarray]:
+                   sigma_scale: float, seed: int, tags: str, sigma_positions: list[int] | None = None) -> dict[str, np.ndarray]:
+        """The request's noise: sigma from the spread over `sigma_positions` (default: the
+        perturbed positions themselves), one stream per tensor (docs/METHOD.md)."""
         if target == "kv":
             states = {"k": handle.keys[layer], "v": handle.values[layer]}
         else:
@@ -339,7 +341,8 @@ class LoadedModel:
         out = {}
         for tag, st in states.items():
             arr = st.float().cpu().numpy()
-            sigma = (noise_spec.feature_std(arr, positions) * np.float32(sigma_scale)).astype(np.float32)
+            sigma = (noise_spec.feature_std(arr, positions if sigma_positions is None else sigma_positions)
+                     * np.float32(sigma_scale)).astype(np.float32)
             stream = noise_spec.stream_seed(seed, f"{tags}/{tag}")
             count = samples * len(positions) * sigma.shape[0]
             # Small draws are cheaper value by value than the lanes' jump matrices.

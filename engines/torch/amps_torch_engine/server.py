@@ -156,8 +156,11 @@ class Server:
         self.model = None
         self.handles.clear()
         self.vectors.clear()
-        self.model = LoadedModel(path, family=h.get("family", "auto"), dtype=h.get("dtype", self.dtype),
-                                 device=h.get("device", self.device), attention=self.attention, max_batch=self.max_batch,
+        # "auto" in the request leaves the choice to the engine's own --dtype / --device.
+        dtype = h.get("dtype", "auto")
+        device = h.get("device", "auto")
+        self.model = LoadedModel(path, family=h.get("family", "auto"), dtype=self.dtype if dtype == "auto" else dtype,
+                                 device=self.device if device == "auto" else device, attention=self.attention, max_batch=self.max_batch,
                                  noise_mode=self.noise)
         return {"model": self.model.describe()}, None
 
@@ -264,7 +267,8 @@ class Server:
         tags = h.get("tags")
         if not isinstance(tags, str):
             raise bad_request("field 'tags' must be the cell's instance/order/instruction/layer/modality string")
-        noise = m.draw_noise(handle, layer, target, positions, samples, float(sigma), seed, tags)
+        sigma_positions = _int_list(h, "sigma_positions", 0, handle.length - 1) if "sigma_positions" in h else positions
+        noise = m.draw_noise(handle, layer, target, positions, samples, float(sigma), seed, tags, sigma_positions)
         logits = m.perturb(handle, layer, target, positions, noise)
         out = self.outputs(h, logits)
         if h.get("return_noise"):

@@ -17,6 +17,8 @@ public final class EngineProcess: @unchecked Sendable {
     private var stderrTail = Data()
     private var nextId = 0
     private var dead = false
+    /// Whether the engine is gone (exited, killed after a timeout, or stopped for speaking garbage).
+    public var isDead: Bool { dead }
 
     enum EngineFailure: Error { case eof, garbage(String) }
 

@@ -61,11 +61,16 @@ public final class EngineClient: @unchecked Sendable {
     }
 
     public func prepare(prompt: String, image: Data, imageName: String, spans: [String] = []) throws -> EnginePrompt {
-        let r = try process.request(["kind": "prepare", "prompt": prompt, "image_name": imageName, "spans": spans],
-                                    tensors: [("image", EngineFrame.blob(bytes: image))], timeout: timeouts.prepare)
+        try prepare(header: ["kind": "prepare", "prompt": prompt, "image_name": imageName, "spans": spans], image: image)
+    }
+
+    /// `prepare` with a header made by the caller (e.g. with a STEERING field).
+    public func prepare(header: [String: Any], image: Data) throws -> EnginePrompt {
+        let r = try process.request(header, tensors: [("image", EngineFrame.blob(bytes: image))], timeout: timeouts.prepare)
         guard let h = (r.header["handle"] as? NSNumber)?.intValue, let ids = r.ints("input_ids"),
               let img = r.ints("image_positions") else { throw fail("prepare reply lacks handle, input_ids or image_positions") }
         let spanPositions = (r.header["span_positions"] as? [[NSNumber]])?.map { $0.map(\.intValue) } ?? []
+        guard spanPositions.count == (header["spans"] as? [String])?.count ?? 0 else { throw fail("prepare reply lacks span_positions") }
         let l = try logits(r, rows: 1)
         return EnginePrompt(handle: h, ids: ids, imagePositions: img, spanPositions: spanPositions,
                             logits: Tensor(shape: [l.count], values: (0..<l.count).map { l.data[$0] }))
@@ -86,29 +91,49 @@ public final class EngineClient: @unchecked Sendable {
     /// Last-position logits [B, V], one row per scale (`logitsWithSteering`).
     public func steer(_ p: EnginePrompt, vectors: String, layers: [Int], scales: [Float], lastTokenOnly: Bool = false) throws -> Tensor {
         let st = EngineClient.steeringField(vectors: vectors, layers: layers, scales: scales, lastTokenOf: lastTokenOnly ? p.ids.count : nil)
-        let r = try process.request(["kind": "steer", "handle": p.handle, "steering": st], timeout: timeouts.batch)
-        return try logits(r, rows: scales.count)
+        return try steer(handle: p.handle, steering: st, rows: scales.count)
+    }
+
+    public func steer(handle: Int, steering: [String: Any], rows: Int) throws -> Tensor {
+        let r = try process.request(["kind": "steer", "handle": handle, "steering": steering], timeout: timeouts.batch)
+        return try logits(r, rows: rows)
     }
 
     /// Last-position logits [N, V] under N perturbations drawn on the engine's side
     /// (`logitsWithKVNoise` / `logitsWithResidualNoise` with ModalityContribution's noise).
     public func perturb(_ p: EnginePrompt, layer: Int, target: String, positions: [Int], samples: Int,
                         sigmaScale: Double, seed: UInt64, tags: String) throws -> Tensor {
-        let r = try process.request(["kind": "perturb", "handle": p.handle, "layer": layer, "target": target, "positions": positions,
-                                     "samples": samples, "sigma_scale": sigmaScale, "seed": NSNumber(value: seed), "tags": tags],
-                                    timeout: timeouts.batch)
-        return try logits(r, rows: samples)
+        try perturb(handle: p.handle, layer: layer, target: target, positions: positions, sigmaPositions: nil, samples: samples,
+                    sigmaScale: sigmaScale, seed: seed, tags: tags)
+    }
+
+    /// `sigmaPositions`: the positions whose spread gives σ, when not `positions` themselves.
+    public func perturb(handle: Int, layer: Int, target: String, positions: [Int], sigmaPositions: [Int]?, samples: Int,
+                        sigmaScale: Double, seed: UInt64, tags: String) throws -> Tensor {
+        var h: [String: Any] = ["kind": "perturb", "handle": handle, "layer": layer, "target": target, "positions": positions,
+                                "samples": samples, "sigma_scale": sigmaScale, "seed": NSNumber(value: seed), "tags": tags]
+        if let sigmaPositions { h["sigma_positions"] = sigmaPositions }
+        return try logits(try process.request(h, timeout: timeouts.batch), rows: samples)
     }
 
     /// Logit lens [layers, V] at the last prompt position.
-    public func logitLens(_ p: EnginePrompt, layers: [Int]) throws -> Tensor {
-        try logits(try process.request(["kind": "logit_lens", "handle": p.handle, "layers": layers], timeout: timeouts.other), rows: layers.count)
+    public func logitLens(_ p: EnginePrompt, layers: [Int]) throws -> Tensor { try logitLens(handle: p.handle, layers: layers) }
+
+    public func logitLens(handle: Int, layers: [Int]) throws -> Tensor {
+        try logits(try process.request(["kind": "logit_lens", "handle": handle, "layers": layers], timeout: timeouts.other), rows: layers.count)
     }
 
     public func generate(_ p: EnginePrompt, maxNewTokens: Int, stopAtEOS: Bool = true) throws -> [Int] {
-        let r = try process.request(["kind": "generate", "handle": p.handle, "max_new_tokens": maxNewTokens, "stop_at_eos": stopAtEOS],
-                                    timeout: timeouts.batch)
-        guard let t = r.ints("tokens") else { throw fail("generate reply lacks tokens") }
+        try generate(handle: p.handle, maxNewTokens: maxNewTokens, stopAtEOS: stopAtEOS)
+    }
+
+    public func generate(handle: Int, maxNewTokens: Int, stopAtEOS: Bool = true, steering: [String: Any]? = nil) throws -> [Int] {
+        var h: [String: Any] = ["kind": "generate", "handle": handle, "max_new_tokens": maxNewTokens, "stop_at_eos": stopAtEOS]
+        if let steering { h["steering"] = steering }
+        let r = try process.request(h, timeout: timeouts.batch)
+        guard let t = r.ints("tokens"), t.count <= maxNewTokens, t.allSatisfy({ (0..<(model?.vocabSize ?? Int.max)).contains($0) }) else {
+            throw fail("generate reply lacks tokens (or has ids outside the vocabulary)")
+        }
         return t
     }
 
@@ -116,11 +141,16 @@ public final class EngineClient: @unchecked Sendable {
     /// (entering l), k or v (k_proj / v_proj outputs); positions may count from the end (-1).
     /// Returns layer -> [positions, F].
     public func capture(_ p: EnginePrompt, what: String, layers: [Int], positions: [Int]) throws -> [Int: Tensor] {
-        let r = try process.request(["kind": "capture", "handle": p.handle, "what": what, "layers": layers, "positions": positions],
+        try capture(handle: p.handle, what: what, layers: layers, positions: positions)
+    }
+
+    public func capture(handle: Int, what: String, layers: [Int], positions: [Int]) throws -> [Int: Tensor] {
+        let r = try process.request(["kind": "capture", "handle": handle, "what": what, "layers": layers, "positions": positions],
                                     timeout: timeouts.other)
         var out: [Int: Tensor] = [:]
         for l in layers {
             guard let t = r.tensor("\(what).\(l)") else { throw fail("capture reply lacks \(what).\(l)") }
+            guard t.allFinite else { throw AMPSError.numerical("engine '\(process.command)': captured \(what).\(l) contains NaN or infinity") }
             out[l] = t
         }
         return out
