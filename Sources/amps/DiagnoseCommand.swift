@@ -173,6 +173,7 @@ enum DiagnosisJSON {
         var o: [String: Any] = [
             "instance": i.id, "task": i.task, "kind": i.kind.rawValue, "order": probe.order.rawValue, "instruction": probe.instruction.rawValue,
             "prompt": probe.prompt, "answer_vision": i.answerVision, "answer_text": i.answerText,
+            "input_ids": probe.input.ids, "vision_positions": probe.visionPositions, "text_positions": probe.textPositions,
             "unsteered": answer(clean, scored: cleanScored), "answer_scoring": scoring.name,
             "settings": ["samples": settings.samples, "sigma_scale": settings.sigmaScale, "seed": settings.seed,
                          "functional": settings.functional.rawValue, "target": settings.target.rawValue],

@@ -3,8 +3,8 @@ import XCTest
 
 /// `--engine torch` / `--engine-command` through the command line: `forward` and `generate`
 /// give the Swift engine's ids, logits and tokens on the default model, transformers' on a
-/// family only the PyTorch engine runs (Qwen2-VL); the commands that run on the Swift engine
-/// only, a family the Swift engine lacks and a command that is no engine each get one line.
+/// family only the PyTorch engine runs (Qwen2-VL); `bench` (the Swift engine's), a family the
+/// Swift engine lacks and a command that is no engine each get one line.
 final class EngineChoiceTests: XCTestCase {
     static let repo = InspectorEndToEndTests.repo
 
@@ -63,7 +63,9 @@ final class EngineChoiceTests: XCTestCase {
             (["forward", "--engine-command", "echo this is no engine; sleep 1", "--prompt", prompt, "--image", image], "echo this is no engine"),
             (["forward", "--engine-command", "exit 7", "--prompt", prompt, "--image", image], "exit 7"),
             (["forward", "--engine", "cuda", "--prompt", prompt, "--image", image], "--engine must be swift or torch"),
-            (["diagnose", "--engine-command", "true", "--instance", "200000"], "runs on the swift engine only"),
+            (["diagnose", "--engine-command", "true", "--instance", "200000"], "engine 'true': exited"),
+            (["eval", "--engine-command", "printf 'AMPS\\377\\377\\377\\377garbage'", "--limit", "1"], "is not a protocol engine"),
+            (["bench", "--engine", "torch", "--quick"], "this command measures the swift engine"),
         ]
         for (args, text) in cases {
             let r = try AmpsRun.run(args, timeout: 120)

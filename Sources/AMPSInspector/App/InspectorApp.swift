@@ -91,7 +91,7 @@ public enum InspectorApp {
             default:
                 if state.filterEditing {
                     effects = state.typeIntoFilter(key)
-                } else if !InspectorLayout.fits(size) {
+                } else if state.engineLost != nil || !InspectorLayout.fits(size) {
                     if setup.keyMap.action(for: key) == .quit { effects = [.quit] }
                 } else if let action = setup.keyMap.action(for: key) {
                     effects = state.apply(action, visibleRows: InstanceListPane.visibleRows(layout.list, filterEditing: false))
@@ -99,7 +99,14 @@ public enum InspectorApp {
             }
             for effect in effects {
                 switch effect {
-                case .quit: return 0
+                case .quit:
+                    // Quitting from the error screen: the engine's line on stderr, status 1.
+                    if let lost = state.engineLost {
+                        terminal.shutdown()
+                        FileHandle.standardError.write(Data("amps: \(MessageText.oneLine(lost, limit: 2000))\n".utf8))
+                        return 1
+                    }
+                    return 0
                 case .request:
                     state.syncListSignature()
                     worker.submit(state.request())

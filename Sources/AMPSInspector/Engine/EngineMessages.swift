@@ -114,4 +114,7 @@ public enum EngineEvent: Sendable {
     case listRow(signature: Int, index: Int, ListStats)
     case busy(String?)
     case failure(generation: Int, String)
+    /// The engine process is gone (died, killed, timed out, or spoke garbage): nothing more
+    /// can be computed; the inspector shows the error screen.
+    case engineLost(String)
 }

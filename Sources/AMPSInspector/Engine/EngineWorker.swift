@@ -240,9 +240,19 @@ public final class EngineWorker: @unchecked Sendable {
             let sig = EngineWorker.signature(r)
             if sig != listSignature { listSignature = sig; listNext = 0 }
         } catch {
+            if engineIsGone(error) { return }
             post(.failure(generation: g, "\(error)"))
             post(.busy(nil))
         }
+    }
+
+    /// After an error: when the engine process is gone, says so once (the error screen) and
+    /// stops the worker, since every later request would fail the same way.
+    private func engineIsGone(_ error: Error) -> Bool {
+        guard let remote = model as? ProtocolEngine, remote.isDead else { return false }
+        post(.engineLost("\(error)"))
+        condition.lock(); stopped = true; condition.unlock()
+        return true
     }
 
     private func layerDetail(_ pass: EnginePass, probe: Probe, layer l: Int) throws -> LayerDetail {
@@ -312,6 +322,7 @@ public final class EngineWorker: @unchecked Sendable {
                                                                         visionFirst: r.order == .visionFirst ? mine : other,
                                                                         textFirst: r.order == .textFirst ? mine : other)))
         } catch {
+            if engineIsGone(error) { return }
             // A bad instance is reported once, then skipped.
             post(.failure(generation: -1, "instance \(instances[i].id): \(error)"))
         }

@@ -9,6 +9,11 @@ public enum InspectorScreen {
             frame.render(TooSmallScreen(current: size, required: InspectorLayout.minimum), in: frame.bounds, context: context)
             return frame
         }
+        if let lost = state.engineLost {
+            frame.render(ErrorScreen(title: "Engine stopped", message: lost, hint: "Nothing more can be computed. Press q to quit."),
+                         in: frame.bounds, context: context)
+            return frame
+        }
         let layout = InspectorLayout(size: size, detail: state.detail)
         SteeringStrip.draw(state, into: &frame, area: layout.controls, context: context)
         InstanceListPane.draw(&state, into: &frame, area: layout.list, context: context)

@@ -73,6 +73,8 @@ public struct InspectorState: Sendable {
     public var busy: String?
     public var message: String?
     public var failure: String?
+    /// Set when the engine process is gone: the error screen replaces the panes.
+    public var engineLost: String?
     public var tick = 0
 
     public static let alphaFine = 0.25, alphaCoarse = 1.0, alphaLimit = 50.0
@@ -301,6 +303,7 @@ public struct InspectorState: Sendable {
             if sig == listSignature { listStats[i] = stats }
         case let .busy(text): busy = text
         case let .failure(g, text): if g == generation || g < 0 { failure = text }
+        case let .engineLost(text): engineLost = text; busy = nil
         }
     }
 
