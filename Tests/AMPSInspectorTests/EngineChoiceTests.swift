@@ -64,7 +64,7 @@ final class EngineChoiceTests: XCTestCase {
             (["forward", "--engine-command", "exit 7", "--prompt", prompt, "--image", image], "exit 7"),
             (["forward", "--engine", "cuda", "--prompt", prompt, "--image", image], "--engine must be swift or torch"),
             (["diagnose", "--engine-command", "true", "--instance", "200000"], "engine 'true': exited"),
-            (["eval", "--engine-command", "printf 'AMPS\\377\\377\\377\\377garbage'", "--limit", "1"], "is not a protocol engine"),
+            (["eval", "--engine-command", "printf 'AMPS\\377\\377\\377\\377XXXXXXXX'; sleep 2", "--limit", "1"], "is not a protocol engine"),
             (["bench", "--engine", "torch", "--quick"], "this command measures the swift engine"),
         ]
         for (args, text) in cases {
@@ -72,6 +72,28 @@ final class EngineChoiceTests: XCTestCase {
             XCTAssertEqual(r.status, 1, "\(args): \(r.stderr)")
             XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(args): \(r.stderr)")
             XCTAssertTrue(r.stderr.contains(text), "\(args): \(r.stderr)")
+        }
+    }
+
+    /// Requests the PyTorch engine refuses: a checkpoint folder that is not there, a family
+    /// neither engine supports. One line naming the engine and the problem, exit status 1.
+    func testRejectedRequestsAreOneLine() throws {
+        let cmd = try engine()
+        let odd = FileManager.default.temporaryDirectory.appendingPathComponent("amps-mllama-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: odd, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: odd) }
+        try #"{"model_type": "mllama", "architectures": ["MllamaForConditionalGeneration"]}"#
+            .write(to: odd.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        let cases: [([String], [String])] = [
+            (["diagnose", "--engine-command", cmd, "--model", "/nonexistent/llava", "--instance", "200000"], ["/nonexistent/llava"]),
+            (["eval", "--engine-command", cmd, "--model", odd.path, "--limit", "1"], ["mllama"]),
+        ]
+        for (args, texts) in cases {
+            let r = try AmpsRun.run(args, timeout: 120)
+            XCTAssertEqual(r.status, 1, "\(args): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.hasPrefix("amps: engine '"), r.stderr)
+            for t in texts { XCTAssertTrue(r.stderr.contains(t), "\(args): \(r.stderr)") }
         }
     }
 }
