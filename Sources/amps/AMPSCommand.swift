@@ -74,7 +74,7 @@ struct ModelOptions: ParsableArguments {
     /// The Swift engine (LlavaModel), for what only it does (benchmarks, its own checks).
     func load() throws -> LlavaModel {
         if try protocolEngineCommand() != nil {
-            throw AMPSError.unsupported("\(engineCommand != nil ? "--engine-command" : "--engine torch"): this command measures the swift engine; the PyTorch engine has its own benchmark (`amps-torch-engine bench`)")
+            throw AMPSError.unsupported("\(engineCommand != nil ? "--engine-command" : "--engine torch"): this command measures the swift engine; `amps bench --engine-map` times the MCS map on any engine, and the PyTorch engine has its own benchmark (`amps-torch-engine bench`)")
         }
         // Set explicitly, whatever OPENBLAS_NUM_THREADS says: OpenBLAS runs single-threaded
         // and the engine spreads its own work (sequences, row blocks, heads, feature

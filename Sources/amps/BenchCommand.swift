@@ -47,6 +47,12 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Key presses of the key-to-frame latency burst (0 skips it).")
     var keys: Int = 1000
 
+    @Flag(name: .customLong("engine-map"), help: "Only the MCS map (clean pass + every layer x 2 modalities x N), through the engine interface, on the engine chosen with --engine / --engine-command: the same code on either engine (docs/BENCHMARKS.md).")
+    var engineMap = false
+
+    @Option(name: .customLong("map-layers"), help: "With --engine-map: only these layers, FIRST-LAST (default: all).")
+    var mapLayers: String?
+
     func run() throws {
         try reportingErrors {
             try checkOptionBounds()
@@ -55,6 +61,7 @@ struct BenchCommand: ParsableCommand {
                 throw AMPSError.invalidInput("--only \(bad): no such workload (\(names.joined(separator: ", ")))")
             }
             func runs(_ name: String) -> Bool { only.isEmpty || only.contains(name) }
+            if engineMap { return try benchEngineMap() }
             let m = try model.load()
             let set = try method.instances().instances
             let conflicts = set.filter(\.isConflict)
@@ -247,6 +254,50 @@ struct BenchCommand: ParsableCommand {
                 try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: jsonOut).deletingLastPathComponent().path, withIntermediateDirectories: true)
                 guard FileManager.default.createFile(atPath: jsonOut, contents: data) else { throw AMPSError.file(jsonOut, "cannot be written") }
             }
+        }
+    }
+
+    /// `--engine-map`: the MCS map of the first conflict instance (or --instance) on whichever
+    /// engine was chosen, `repeats` times (each with its clean pass), every time reported.
+    func benchEngineMap() throws {
+        let e = try model.startEngine()
+        let set = try method.instances().instances
+        guard let inst = try instance.map({ id in try InstanceSet(path: method.data, instances: set).instance(id: id) })
+                ?? set.first(where: \.isConflict) else { throw AMPSError.invalidInput("no conflict instance to benchmark on") }
+        let settings = try method.perturbation()
+        var layers = Array(0..<e.layerCount)
+        if let mapLayers {
+            let p = mapLayers.split(separator: "-").compactMap { Int($0) }
+            guard p.count == 2, p[0] >= 0, p[0] <= p[1], p[1] < e.layerCount else {
+                throw AMPSError.invalidInput("--map-layers must be FIRST-LAST within 0-\(e.layerCount - 1) (got '\(mapLayers)')")
+            }
+            layers = Array(p[0]...p[1])
+        }
+        let probe = try Probe(model: e, template: try method.template(e), instance: inst, order: .visionFirst, instruction: .none)
+        _ = try ModalityContribution.map(model: e, pass: try e.run(probe.input), probe: probe, layers: [e.layerCount - 1], settings: settings)  // warm-up
+        var times: [Double] = []
+        var first: ContributionMap?
+        for _ in 0..<max(1, repeats) {
+            let t0 = Benchmark.now()
+            let map = try ModalityContribution.map(model: e, pass: try e.run(probe.input), probe: probe, layers: layers, settings: settings)
+            times.append(Benchmark.now() - t0)
+            first = first ?? map
+        }
+        let engineName = e.engineName == "swift" ? "swift" : "protocol"
+        print("mcs_map on the \(engineName) engine (\(e.engineName)): \(e.name), layers \(layers.first!)-\(layers.last!) of \(e.layerCount) x 2 x N=\(settings.samples), "
+              + "\(probe.input.length) tokens (\(probe.visionPositions.count) image, \(probe.textPositions.count) context)")
+        print("seconds: " + times.map { String(format: "%.3f", $0) }.joined(separator: " ") + String(format: "   best %.3f", times.min()!))
+        if let jsonOut {
+            let obj: [String: Any] = [
+                "workload": "mcs_map", "engine": e.engineName, "model": e.name, "layers": e.layerCount, "map_layers": [layers.first!, layers.last!], "samples": settings.samples,
+                "tokens": probe.input.length, "image_tokens": probe.visionPositions.count, "instance": inst.id,
+                "seconds": times, "best_seconds": times.min()!, "threads": Parallel.workers,
+                "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "",
+                "mcs_vision": first!.layers.map { $0.vision.value }, "mcs_text": first!.layers.map { $0.text.value },
+            ]
+            let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
+            try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: jsonOut).deletingLastPathComponent().path, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: jsonOut, contents: data) else { throw AMPSError.file(jsonOut, "cannot be written") }
         }
     }
 

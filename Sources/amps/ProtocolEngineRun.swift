@@ -1,5 +1,6 @@
 import AMPSCore
 import AMPSEngine
+import AMPSModel
 import Foundation
 
 /// `forward` and `generate` on an engine that speaks the protocol (the PyTorch engine,
@@ -7,9 +8,7 @@ import Foundation
 /// file's bytes (the engine may run on another host; the model path is one there).
 enum ProtocolEngineRun {
     static func start(_ command: String, model: String, input: PromptOptions) throws -> (EngineClient, EnginePrompt) {
-        guard let bytes = FileManager.default.contents(atPath: input.image) else {
-            throw AMPSError.file(input.image, "image not found or unreadable")
-        }
+        let bytes = Data(try RGBImage.fileBytes(path: input.image))
         let client = try EngineClient(command: command)
         do {
             _ = try client.loadModel(path: model)

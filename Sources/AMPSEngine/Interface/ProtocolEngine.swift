@@ -61,8 +61,7 @@ public final class ProtocolEngine: ModelEngine, @unchecked Sendable {
     // MARK: prompts
 
     public func prepare(prompt: String, imagePath: String, spans: [String]) throws -> EngineInput {
-        guard let bytes = FileManager.default.contents(atPath: imagePath) else { throw AMPSError.file(imagePath, "image not found or unreadable") }
-        let source = RemotePrompt(prompt: prompt, image: bytes, imageName: imagePath, spans: spans)
+        let source = RemotePrompt(prompt: prompt, image: Data(try RGBImage.fileBytes(path: imagePath)), imageName: imagePath, spans: spans)
         let (handle, p) = try prepared(source, steering: nil)
         return EngineInput(ids: p.ids, imagePositions: p.imagePositions, spanPositions: p.spanPositions,
                            backing: RemoteInput(source: source, clean: handle, logits: p.logits))

@@ -13,6 +13,10 @@ public struct RGBImage: Sendable, Equatable {
     /// pixels is 256 MB).
     static let maxFileBytes = 512 * 1024 * 1024
 
+    /// An image file's bytes as they are (to send to an engine on another host), read with
+    /// the checks of `load`: a regular file, at most 512 MiB.
+    public static func fileBytes(path: String) throws -> [UInt8] { try BoundedFileRead.bytes(path, limit: maxFileBytes) }
+
     public init(width: Int, height: Int, pixels: [UInt8]) {
         precondition(pixels.count == width * height * 3)
         self.width = width; self.height = height; self.pixels = pixels

@@ -94,6 +94,15 @@ class Family:
         pass
 
 
+def processor_settings(model) -> dict:
+    """The checkpoint's processor_config.json (LlavaProcessor's arguments), or {}."""
+    pc = os.path.join(model.path, "processor_config.json")
+    if not os.path.isfile(pc):
+        return {}
+    with open(pc) as fh:
+        return json.load(fh)
+
+
 class Llava(Family):
     name, model_class = "llava", "LlavaForConditionalGeneration"
 
@@ -102,9 +111,11 @@ class Llava(Family):
         c = model.model.config
         vc = c.vision_config
         h, w = pv.shape[-2:]
-        # LlavaProcessor: one token per patch, plus the class token unless the strategy drops it.
-        n = (h // vc.patch_size) * (w // vc.patch_size) + 1
-        if c.vision_feature_select_strategy == "default":
+        # LlavaProcessor: one token per patch, plus num_additional_image_tokens (1: CLIP's class
+        # token; 0: SigLIP has none), less one when the "default" strategy drops the class token.
+        settings = processor_settings(model)
+        n = (h // vc.patch_size) * (w // vc.patch_size) + int(settings.get("num_additional_image_tokens", 1))
+        if settings.get("vision_feature_select_strategy", c.vision_feature_select_strategy) == "default":
             n -= 1
         return {"pixel_values": pv}, n
 
@@ -120,11 +131,7 @@ class LlavaNext(Family):
         # arithmetic: run LlavaNextProcessor, built from the PIL image processor and the
         # checkpoint's processor_config.json, and count what it expands one <image> to.
         from transformers import LlavaNextProcessor
-        settings = {}
-        pc = os.path.join(model.path, "processor_config.json")
-        if os.path.isfile(pc):
-            with open(pc) as fh:
-                settings = json.load(fh)
+        settings = processor_settings(model)
         c = model.model.config
         proc = LlavaNextProcessor(image_processor=model.image_processor, tokenizer=model.tokenizer,
                                   patch_size=settings.get("patch_size", c.vision_config.patch_size),

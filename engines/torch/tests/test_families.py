@@ -180,6 +180,22 @@ def test_noise_sigma_is_feature_std_of_own_states(prepared):
     assert np.all(np.abs(got - want) <= 0.1 * want + 1e-6)
 
 
+def test_noise_sigma_from_other_positions(prepared):
+    """`sigma_positions` (the client's --noise-scale shared): sigma is the spread over those
+    positions, the noise still goes to `positions`; the same stream as with sigma given there."""
+    name, m, h, _ = prepared
+    pos = h.image_positions[:4]
+    wide = list(range(h.length))
+    noise = m.draw_noise(h, 0, "kv", pos, 3, 1.0, 5, "t", sigma_positions=wide)
+    k = h.keys[0].float().numpy()
+    from amps_torch_engine import noise as spec
+    sigma = (spec.feature_std(k, wide) * np.float32(1.0)).astype(np.float32)
+    want = spec.NoiseGenerator(spec.stream_seed(5, "t/k")).noise(3, len(pos), sigma)
+    assert noise["k"].shape == (3, len(pos), k.shape[1])
+    assert np.array_equal(noise["k"], want)
+    assert not np.array_equal(noise["k"], m.draw_noise(h, 0, "kv", pos, 3, 1.0, 5, "t")["k"])
+
+
 def test_steering_matches_hook_written_here(prepared):
     name, m, h, _ = prepared
     rng = np.random.default_rng(0)
@@ -290,3 +306,31 @@ def test_bfloat16_engine_follows_float32():
     st = Steering({"vectors": "u", "layers": [3], "scales": [0.0, 1.0]}, {"u": u}, m16.layer_count, m16.hidden)
     s16 = m16.steer(h16, st)
     assert np.isfinite(s16).all() and np.abs(s16[0] - h16.logits).max() < 1e-2
+
+
+def test_llava_with_siglip_counts_no_class_token(tmp_path):
+    """A LLaVA checkpoint with a SigLIP tower (llava-interleave-qwen: num_additional_image_tokens
+    0, strategy "full") expands <image> to one token per patch, as LlavaProcessor does, and runs."""
+    import subprocess
+    import sys
+    from PIL import Image
+    from transformers import LlavaProcessor
+    out = tmp_path / "siglip"
+    subprocess.run([sys.executable, os.path.join(REPO, "tools", "make_bench_checkpoint.py"), "--tiny", "--out", str(out)],
+                   check=True, capture_output=True)
+    m = LoadedModel(str(out), device="cpu", dtype="float32")
+    img = tmp_path / "img.png"
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(img)
+    prompt = "<|im_start|>user\n<image>\nWhat color is it?<|im_end|>\n<|im_start|>assistant\n"
+    h = m.prepare(prompt, img.read_bytes(), str(img), None)
+    assert len(h.image_positions) == m.model.config.image_seq_length
+    with open(out / "processor_config.json") as fh:
+        pc = json.load(fh)
+    proc = LlavaProcessor(image_processor=m.image_processor, tokenizer=m.tokenizer, patch_size=pc["patch_size"],
+                          vision_feature_select_strategy=pc["vision_feature_select_strategy"],
+                          num_additional_image_tokens=pc["num_additional_image_tokens"], image_token="<image>")
+    enc = proc(text=prompt, images=Image.open(img), return_tensors="pt")
+    assert enc["input_ids"][0].tolist() == h.ids
+    with torch.no_grad():
+        ref = m.model(**enc).logits[0, -1].float().numpy()
+    assert np.abs(ref - h.logits).max() <= TOL
