@@ -150,4 +150,29 @@ final class EngineParityTests: XCTestCase {
             assertClose(number(a, "mcr"), number(b, "mcr"), rel: 1e-4, "probe \(a["instance"] ?? "") MCR")
         }
     }
+
+    func testFitAgreesOnTheDefaultModel() throws {
+        // The AMPS rule's grid search on a few items: the same MCR anchor, the same tallies at
+        // every (alpha, beta), so the same rule.
+        func fit(_ tag: String) -> [String] {
+            ["fit", "--limit", "8", "-n", "4", "--no-networks", "--epochs", "5", "--json",
+             "--scaling", tmp.appendingPathComponent("s-\(tag).json").path, "--scaler", tmp.appendingPathComponent("l-\(tag).safetensors").path]
+        }
+        let s = try AmpsRun.run(fit("swift") + ["--threads", "1"])
+        let t = try AmpsRun.run(fit("torch") + ["--engine-command", try Self.torchEngine()])
+        XCTAssertEqual(s.status, 0, s.stderr)
+        XCTAssertEqual(t.status, 0, t.stderr)
+        guard let a = s.json, let b = t.json else { return XCTFail("no JSON") }
+        XCTAssertEqual(number(a, "alpha"), number(b, "alpha"))
+        XCTAssertEqual(number(a, "beta"), number(b, "beta"))
+        assertClose(number(a, "anchor"), number(b, "anchor"), rel: 1e-4, "MCR anchor")
+        let ga = a["fit"] as? [[String: Any]] ?? [], gb = b["fit"] as? [[String: Any]] ?? []
+        XCTAssertGreaterThan(ga.count, 10)
+        XCTAssertEqual(ga.count, gb.count)
+        for (x, y) in zip(ga, gb) {
+            for k in ["vision_ratio", "error_rate", "letter_collapse_rate", "other_rate"] {
+                XCTAssertEqual(number(x, k), number(y, k), "alpha \(x["alpha"] ?? "") beta \(x["beta"] ?? ""): \(k)")
+            }
+        }
+    }
 }
