@@ -8,7 +8,7 @@ SWIFT ?= swift
 DEB_PACKAGES := libopenblas-dev libncurses-dev libpng-dev libjpeg62-turbo-dev pkg-config tmux
 BIN := .build/release/amps
 
-.PHONY: deps build build-release run test swift-test engine-venv engine-test bench fixtures artifacts reference clean fuzz fuzz-build fuzz-smoke
+.PHONY: deps build build-release run test swift-test engine-venv engine-test bench bench-engines fixtures artifacts reference clean fuzz fuzz-build fuzz-smoke
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
@@ -100,6 +100,11 @@ bench: build-release
 	else echo "bench: this CPU has no AVX-512; only the AVX2 run"; fi
 	OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 \
 	  $(BIN) bench $(BENCH_ARGS) --json bench-out/avx2/bench.json
+
+# The two engines' MCS maps through the engine interface (default model; the 0.5B shape in
+# float32 and bfloat16 on the PyTorch side): about 40 minutes on 2 cores. docs/BENCHMARKS.md.
+bench-engines: build-release engine-venv
+	tools/bench_engines.sh bench-out/engines
 
 fixtures:
 	python3 tools/make_fixtures.py

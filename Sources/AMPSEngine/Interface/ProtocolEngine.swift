@@ -20,7 +20,11 @@ public final class ProtocolEngine: ModelEngine, @unchecked Sendable {
     public var imageMarker: String { "<image>" }
     public var engineName: String { client.process.command }
 
+    /// One request at a time.
     private let lock = NSLock()
+    /// The release queue and the token cache: a handle may be dropped on any thread, even
+    /// inside a request on this one, so queueing never waits for `lock`.
+    private let stateLock = NSLock()
     private var releases: [Int] = []
     private var uploaded: [VectorKey: String] = [:]
     private var slots: [String] = []
@@ -48,14 +52,14 @@ public final class ProtocolEngine: ModelEngine, @unchecked Sendable {
     /// One request at a time; the handles released since the last request go first.
     private func serially<T>(_ body: () throws -> T) throws -> T {
         lock.lock(); defer { lock.unlock() }
-        while let h = releases.popLast() {
+        while let h = stateLock.withLock({ releases.popLast() }) {
             _ = try client.process.request(["kind": "release", "handle": h], timeout: client.timeouts.other)
         }
         return try body()
     }
 
     fileprivate func queueRelease(_ handle: Int) {
-        lock.lock(); releases.append(handle); lock.unlock()
+        stateLock.withLock { releases.append(handle) }
     }
 
     // MARK: prompts
@@ -77,9 +81,9 @@ public final class ProtocolEngine: ModelEngine, @unchecked Sendable {
     }
 
     public func tokenize(_ text: String) throws -> [Int] {
-        if let c = (lock.withLock { tokenCache[text] }) { return c }
+        if let c = (stateLock.withLock { tokenCache[text] }) { return c }
         let ids = try serially { try client.tokenize([text]) }[0]
-        lock.withLock { if tokenCache.count > 4096 { tokenCache.removeAll() }; tokenCache[text] = ids }
+        stateLock.withLock { if tokenCache.count > 4096 { tokenCache.removeAll() }; tokenCache[text] = ids }
         return ids
     }
 
