@@ -2,8 +2,8 @@ import Foundation
 import XCTest
 
 /// `--engine torch` / `--engine-command` through the command line: `forward` and `generate`
-/// give the Swift engine's ids, logits and tokens on the default model, transformers' on a
-/// family only the PyTorch engine runs (Qwen2-VL); `bench` (the Swift engine's), a family the
+/// give the Swift engine's ids, logits and tokens on the default model, transformers' on the
+/// families only the PyTorch engine runs (LLaVA-NeXT, Qwen2-VL, Qwen2.5-VL); `bench` (the Swift engine's), a family the
 /// Swift engine lacks and a command that is no engine each get one line.
 final class EngineChoiceTests: XCTestCase {
     static let repo = InspectorEndToEndTests.repo
@@ -40,22 +40,26 @@ final class EngineChoiceTests: XCTestCase {
         XCTAssertEqual(gt.json?["text"] as? String, gs.json?["text"] as? String)
     }
 
-    func testQwen2VLRunsOnTheTorchEngineOnly() throws {
+    func testFamiliesRunOnTheTorchEngineOnly() throws {
+        // `amps forward --engine-command … --json` on each family only the PyTorch engine runs:
+        // transformers' ids and last-position logits (tools/make_family_fixtures.py, float32).
         let cmd = try engine()
-        let folder = "engines/torch/tests/fixtures/qwen2_vl"
-        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.repo.appendingPathComponent(folder + "/expected.json"))) as! [String: Any]
-        let p = expected["prompt"] as! String
-        let r = try AmpsRun.run(["forward", "--engine-command", cmd, "--model", folder, "--prompt", p, "--image", folder + "/image.png", "--json"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(numbers(r, "input_ids"), (expected["input_ids"] as! [NSNumber]).map(\.doubleValue))
-        let ref = (expected["logits_last"] as! [NSNumber]).map(\.doubleValue), got = numbers(r, "logits")
-        XCTAssertEqual(got.count, ref.count)
-        let diff = zip(got, ref).map { abs($0 - $1) }.max() ?? .infinity
-        XCTAssertLessThanOrEqual(diff, 1e-4, "max |logit - transformers| = \(diff)")
+        for (family, modelType) in [("llava_next", "llava_next"), ("qwen2_vl", "qwen2_vl"), ("qwen2_5_vl", "qwen2_5_vl")] {
+            let folder = "engines/torch/tests/fixtures/\(family)"
+            let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.repo.appendingPathComponent(folder + "/expected.json"))) as! [String: Any]
+            let p = expected["prompt"] as! String
+            let r = try AmpsRun.run(["forward", "--engine-command", cmd, "--model", folder, "--prompt", p, "--image", folder + "/image.png", "--json"])
+            XCTAssertEqual(r.status, 0, "\(family): \(r.stderr)")
+            XCTAssertEqual(numbers(r, "input_ids"), (expected["input_ids"] as! [NSNumber]).map(\.doubleValue), family)
+            let ref = (expected["logits_last"] as! [NSNumber]).map(\.doubleValue), got = numbers(r, "logits")
+            XCTAssertEqual(got.count, ref.count, family)
+            let diff = zip(got, ref).map { abs($0 - $1) }.max() ?? .infinity
+            XCTAssertLessThanOrEqual(diff, 1e-4, "\(family): max |logit - transformers| = \(diff)")
 
-        let swift = try AmpsRun.run(["forward", "--model", folder, "--prompt", p, "--image", folder + "/image.png"])
-        XCTAssertEqual(swift.status, 1)
-        XCTAssertTrue(swift.stderr.contains("model_type 'qwen2_vl'") && swift.stderr.contains("use --engine torch"), swift.stderr)
+            let swift = try AmpsRun.run(["forward", "--model", folder, "--prompt", p, "--image", folder + "/image.png"])
+            XCTAssertEqual(swift.status, 1, family)
+            XCTAssertTrue(swift.stderr.contains("model_type '\(modelType)'") && swift.stderr.contains("use --engine torch"), swift.stderr)
+        }
     }
 
     func testEngineErrorsAreOneLine() throws {
