@@ -250,9 +250,7 @@ struct BenchCommand: ParsableCommand {
                     "torch_cpu_capability": (torchInfo["cpu_capability"] as? String) ?? "", "large": largeInfo, "key_latency": keyInfo, "peak_rss_mib": peak, "quick": quick,
                     "model": m.name, "samples": settings.samples,
                 ]
-                let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
-                try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: jsonOut).deletingLastPathComponent().path, withIntermediateDirectories: true)
-                guard FileManager.default.createFile(atPath: jsonOut, contents: data) else { throw AMPSError.file(jsonOut, "cannot be written") }
+                try writeResults(obj, to: jsonOut)
             }
         }
     }
@@ -295,10 +293,15 @@ struct BenchCommand: ParsableCommand {
                 "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "",
                 "mcs_vision": first!.layers.map { $0.vision.value }, "mcs_text": first!.layers.map { $0.text.value },
             ]
-            let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
-            try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: jsonOut).deletingLastPathComponent().path, withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: jsonOut, contents: data) else { throw AMPSError.file(jsonOut, "cannot be written") }
+            try writeResults(obj, to: jsonOut)
         }
+    }
+
+    /// The results as pretty JSON at `path` (its folder made when missing).
+    func writeResults(_ obj: [String: Any], to path: String) throws {
+        let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: path, contents: data) else { throw AMPSError.file(path, "cannot be written") }
     }
 
     /// Runs the PyTorch command through the shell with `arguments` and `--out FILE` appended.

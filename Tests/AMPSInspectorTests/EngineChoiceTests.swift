@@ -99,5 +99,19 @@ final class EngineChoiceTests: XCTestCase {
             XCTAssertTrue(r.stderr.hasPrefix("amps: engine '"), r.stderr)
             for t in texts { XCTAssertTrue(r.stderr.contains(t), "\(args): \(r.stderr)") }
         }
+        // An image that is a device, not a file: refused with the loader's bounds, not streamed
+        // to the engine forever.
+        let zero = try AmpsRun.run(["diagnose", "--engine-command", cmd, "--data", try dataWithImage("/dev/zero", in: odd), "--instance", "1"], timeout: 120)
+        XCTAssertEqual(zero.status, 1, zero.stderr)
+        XCTAssertEqual(zero.stderr.split(separator: "\n").count, 1, zero.stderr)
+        XCTAssertTrue(zero.stderr.contains("/dev/zero: is not a regular file"), zero.stderr)
+    }
+
+    /// One conflict instance whose image is `image`, as a JSON Lines file in `folder`.
+    func dataWithImage(_ image: String, in folder: URL) throws -> String {
+        let path = folder.appendingPathComponent("data.jsonl").path
+        try #"{"image_id": 1, "image": "\#(image)", "task": "color", "question": "What color is the square ?", "answer_vision": "red", "answer_text": "blue", "context": "The square is blue .", "meta": {"kind": "conflict"}}"#
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
     }
 }
