@@ -91,10 +91,10 @@ engine-test: engine-venv
 # the engine's; PyTorch's own default) where the CPU has it, then capped at AVX2 (the
 # tests' setting; PyTorch capped likewise). Three alternating rounds each, best of each side.
 BENCH_LARGE := bench-out/llava-qwen05b-shape
-BENCH_ARGS := --threads 2 --repeats 20 --rounds 3 --large $(BENCH_LARGE) --torch-command "python3 tools/bench_torch.py --threads 2"
-bench: build-release
+BENCH_ARGS := --threads 2 --repeats 20 --rounds 3 --large $(BENCH_LARGE) --torch-command "$(VENV)/bin/python tools/bench_torch.py --threads 2"
+bench: build-release engine-venv
 	mkdir -p bench-out/avx512 bench-out/avx2
-	test -d $(BENCH_LARGE) || python3 tools/make_bench_checkpoint.py --out $(BENCH_LARGE)
+	test -d $(BENCH_LARGE) || $(VENV)/bin/python tools/make_bench_checkpoint.py --out $(BENCH_LARGE)
 	if grep -qw avx512f /proc/cpuinfo; then \
 	  OPENBLAS_CORETYPE=SkylakeX $(BIN) bench $(BENCH_ARGS) --json bench-out/avx512/bench.json; \
 	else echo "bench: this CPU has no AVX-512; only the AVX2 run"; fi
