@@ -61,6 +61,11 @@ public protocol ModelEngine: AnyObject, Sendable {
     /// machine, or nil when the engine holds its memory elsewhere (and reports running out
     /// of it as an error of its own).
     func resumedBatchBytes(_ pass: EnginePass, fromLayer: Int, firstPosition: Int, batch: Int) -> Double?
+
+    /// Whether the engine is gone for good (its process died, was killed, or spoke garbage):
+    /// every later request fails the same way, and the failure is the engine's, not that of
+    /// the prompt or instance being worked on when it happened.
+    var isLost: Bool { get }
 }
 
 /// A prompt prepared by an engine: what the method needs to know of it, and the engine's

@@ -47,7 +47,7 @@ public final class ProtocolEngine: ModelEngine, @unchecked Sendable {
     public func shutdown() { lock.lock(); client.shutdown(); lock.unlock() }
 
     /// Whether the engine process is gone (died, was killed, or sent garbage).
-    public var isDead: Bool { client.process.isDead }
+    public var isLost: Bool { client.process.isDead }
 
     /// One request at a time; the handles released since the last request go first.
     private func serially<T>(_ body: () throws -> T) throws -> T {

@@ -98,6 +98,9 @@ extension LlavaModel: ModelEngine {
         resumedPassBytes(promptLength: pass.length, fromLayer: fromLayer, firstPosition: firstPosition, batch: batch)
     }
 
+    /// In process: the engine lives as long as amps does.
+    public var isLost: Bool { false }
+
     // MARK: what the interface's objects carry
 
     public func modelInput(_ input: EngineInput) throws -> ModelInput {

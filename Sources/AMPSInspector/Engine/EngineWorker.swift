@@ -249,7 +249,7 @@ public final class EngineWorker: @unchecked Sendable {
     /// After an error: when the engine process is gone, says so once (the error screen) and
     /// stops the worker, since every later request would fail the same way.
     private func engineIsGone(_ error: Error) -> Bool {
-        guard let remote = model as? ProtocolEngine, remote.isDead else { return false }
+        guard model.isLost else { return false }
         post(.engineLost("\(error)"))
         condition.lock(); stopped = true; condition.unlock()
         return true

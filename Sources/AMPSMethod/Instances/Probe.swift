@@ -62,8 +62,9 @@ public struct Probe: @unchecked Sendable {
             throw AMPSError.invalidInput("\(instance.source): the context does not appear in the rendered prompt")
         }
         do { input = try model.prepare(prompt: prompt, imagePath: instance.imagePath, spans: textSpan == .context ? [instance.context] : []) }
-        catch let e as AMPSError where !e.description.hasPrefix("instance ") && !e.description.hasPrefix(instance.source) {
-            // Which instance's prompt failed (too long for the model, an image that is not one).
+        catch let e as AMPSError where !model.isLost && !e.description.hasPrefix("instance ") && !e.description.hasPrefix(instance.source) {
+            // Which instance's prompt failed (too long for the model, an image that is not one);
+            // an engine that died meanwhile is its own failure, not this instance's.
             throw AMPSError.invalidInput("\(instance.source): \(e.description)")
         }
         (answerA, answerB) = try template.answerTokenIds(encode: model.tokenize, vocabularySize: model.vocabSize)
