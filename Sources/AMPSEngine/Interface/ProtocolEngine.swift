@@ -105,11 +105,18 @@ public final class ProtocolEngine: ModelEngine, @unchecked Sendable {
     public func run(_ input: EngineInput, steering: Steering?) throws -> EnginePass {
         let r = try remote(input)
         guard let steering else { return EnginePass(input: input, logits: r.logits, steering: nil, backing: r.clean) }
-        // The engine records the steered pass from the prompt (the image is sent again).
+        if steering.scales.count == 1 && client.supports("steered_pass") {
+            // Recorded from the clean pass on the engine, from the first steered layer up.
+            let (id, logits) = try serially { try client.steeredPass(handle: r.clean.id, steering: try steeringField(steering)) }
+            return EnginePass(input: input, logits: logits, steering: steering, backing: RemoteHandle(id, engine: self))
+        }
+        // An engine without steered_pass records it from the prompt (the image is sent again).
         let (h, p) = try prepared(r.source, steering: steering)
         return EnginePass(input: input, logits: p.logits, steering: steering, backing: h)
     }
 
+    /// The engine keeps every prompt's clean pass, so this is `run(_:steering:)`: the steered
+    /// pass starts from it on the engine's side.
     public func run(_ input: EngineInput, steering: Steering, resumingFrom clean: EnginePass) throws -> EnginePass {
         try run(input, steering: steering)
     }

@@ -76,6 +76,21 @@ public final class EngineClient: @unchecked Sendable {
                             logits: Tensor(shape: [l.count], values: (0..<l.count).map { l.data[$0] }))
     }
 
+    /// Whether the engine answers requests of `kind` (its hello lists them; an engine that
+    /// lists none is taken to answer only the requests of protocol 1 as first published).
+    public func supports(_ kind: String) -> Bool {
+        (process.helloReply["requests"] as? [String])?.contains(kind) ?? false
+    }
+
+    /// The steered pass of a prepared prompt from its clean pass (`steered_pass`): a new
+    /// handle and its last-position logits [V]; the image is not sent again.
+    public func steeredPass(handle: Int, steering: [String: Any]) throws -> (handle: Int, logits: Tensor) {
+        let r = try process.request(["kind": "steered_pass", "handle": handle, "steering": steering], timeout: timeouts.prepare)
+        guard let h = (r.header["handle"] as? NSNumber)?.intValue else { throw fail("steered_pass reply lacks handle") }
+        let l = try logits(r, rows: 1)
+        return (h, Tensor(shape: [l.count], values: (0..<l.count).map { l.data[$0] }))
+    }
+
     public func uploadVectors(name: String, vectors: [Int: Tensor]) throws {
         let layers = vectors.keys.sorted()
         let blobs = layers.map { l in ("layer.\(l)", EngineFrame.blob((0..<vectors[l]!.count).map { vectors[l]!.data[$0] })) }

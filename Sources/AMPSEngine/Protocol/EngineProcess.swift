@@ -17,6 +17,9 @@ public final class EngineProcess: @unchecked Sendable {
     private var stderrTail = Data()
     private var nextId = 0
     private var dead = false
+    /// Why the engine is gone, repeated to every later request: whichever thread asks first,
+    /// the user reads the cause (exited, garbage, a timeout), not "no longer running".
+    private var lostBecause: String?
     /// Whether the engine is gone (exited, killed after a timeout, or stopped for speaking garbage).
     public var isDead: Bool { dead }
 
@@ -125,7 +128,7 @@ public final class EngineProcess: @unchecked Sendable {
     /// becomes an AMPSError carrying the engine's one-line message.
     public func request(_ header: [String: Any], tensors: [(String, EngineFrame.Blob)] = [], timeout: Double, what: String? = nil) throws -> EngineFrame {
         let name = what ?? (header["kind"] as? String ?? "request")
-        guard !dead else { throw fail("is no longer running") }
+        guard !dead else { throw fail(lock.withLock { lostBecause } ?? "is no longer running") }
         nextId += 1
         var h = header
         h["id"] = nextId
@@ -140,7 +143,7 @@ public final class EngineProcess: @unchecked Sendable {
         }
         if available.wait(timeout: .now() + timeout) == .timedOut {
             close()
-            throw fail("no reply to \(name) within \(Int(timeout)) s")
+            throw lost("no reply to \(name) within \(Int(timeout)) s")
         }
         lock.lock()
         let r = replies.removeFirst()
@@ -150,7 +153,7 @@ public final class EngineProcess: @unchecked Sendable {
             if f.kind == "error" {
                 let code = f.header["code"] as? String ?? "error"
                 let msg = f.header["message"] as? String ?? "(no message)"
-                if f.header["fatal"] as? Bool == true { close() }
+                if f.header["fatal"] as? Bool == true { close(); _ = lost(msg) }
                 throw code == "numerical" ? AMPSError.numerical("engine '\(command)': \(msg)")
                     : code == "unsupported" ? AMPSError.unsupported("engine '\(command)': \(msg)") : fail(msg)
             }
@@ -159,11 +162,16 @@ public final class EngineProcess: @unchecked Sendable {
             dead = true
             process.waitUntilExit()
             let tail = lastStderrLine
-            throw fail("exited (status \(process.terminationStatus))" + (tail.isEmpty ? "" : "; last message: \(tail)"))
+            throw lost("exited (status \(process.terminationStatus))" + (tail.isEmpty ? "" : "; last message: \(tail)"))
         case let .failure(.garbage(shown)):
             close()
-            throw fail("is not a protocol engine: it printed '\(shown)'")
+            throw lost("is not a protocol engine: it printed '\(shown)'")
         }
+    }
+
+    private func lost(_ problem: String) -> AMPSError {
+        lock.withLock { if lostBecause == nil { lostBecause = problem } }
+        return fail(problem)
     }
 
     /// Stops the engine: closes its stdin, then kills it if it has not exited within a second.

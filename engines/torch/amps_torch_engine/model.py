@@ -330,6 +330,36 @@ class LoadedModel:
             chunks.append(self._lm_logits(handle, len(part.scales), from_layer=min(steering.vectors, default=0), steering=part))
         return np.concatenate(chunks, axis=0)
 
+    def steered_pass(self, clean: Handle, steering: Steering) -> Handle:
+        """The steered pass of a prepared prompt from its clean pass (PromptPass's
+        run(_:steering:resumingFrom:)): the layers below the first steered one are the clean
+        pass's, so the language model runs from the residual recorded entering it, with the
+        steering's hooks, recording what prepare records for the layers it runs."""
+        torch = self.torch
+        if len(steering.scales) != 1:
+            raise bad_request("steered_pass takes steering with one scale")
+        start = self._resumable_from(min(steering.vectors, default=0))
+        kw = {k: v for k, v in clean.lm_inputs.items() if v is not None}
+        full = self.lm.layers
+        if start > 0:
+            kw["inputs_embeds"] = clean.layer_inputs[start][None]
+            self.lm.layers = torch.nn.ModuleList(list(full)[start:])
+        record: dict = {}
+        try:
+            with torch.no_grad(), self._hooks(steering, 1, clean.length, record=record):
+                h = self.lm(**kw, use_cache=False).last_hidden_state[:, -1, :]
+                logits = self.head(h).float()[0].cpu().numpy()
+        finally:
+            self.lm.layers = full
+        if not np.isfinite(logits).all():
+            raise EngineError("numerical", "steered pass: logits contain NaN or infinity")
+        L = self.layer_count
+        below = range(start)
+        layer_inputs = [clean.layer_inputs[l] for l in below] + [record["inputs"][l] for l in range(start, L)] + [record["last"]]
+        keys = [clean.keys[l] for l in below] + [record["keys"][l] for l in range(start, L)]
+        values = [clean.values[l] for l in below] + [record["values"][l] for l in range(start, L)]
+        return Handle(clean.ids, clean.image_positions, clean.lm_inputs, layer_inputs, keys, values, logits, steering)
+
     def draw_noise(self, handle: Handle, layer: int, target: str, positions: list[int], samples: int,
                    sigma_scale: float, seed: int, tags: str, sigma_positions: list[int] | None = None) -> dict[str, np.ndarray]:
         """The request's noise: sigma from the spread over `sigma_positions` (default: the

@@ -1,4 +1,4 @@
-"""The Swift engine's seeded noise generator (Sources/AMPSMethod/Entropy/GaussianNoise.swift),
+"""The Swift engine's seeded noise generator (Sources/AMPSEngine/Noise/NoiseGenerator.swift),
 reproduced bit for bit; the algorithm is specified in docs/METHOD.md, section "Noise generator".
 
 Every step is integer arithmetic modulo 2**64 or a single IEEE-754 operation, performed in
@@ -36,6 +36,19 @@ def mcs_stream_seed(base: int, instance: str, order: str, instruction: str, laye
     """The seed of one MCS cell, as ModalityContribution.noise forms it: ONE part, the
     '/'-joined (instance id, order, instruction, layer, modality, tag), tag in {k, v, r}."""
     return stream_seed(base, "/".join([instance, order, instruction, str(layer), modality, tag]))
+
+
+def box_muller(u1: list[float], u2: list[float]) -> np.ndarray:
+    """Normals float64 [2 * pairs] from uniform pairs (u1[i], u2[i]): r = sqrt(-2 log u1),
+    then r cos(2 pi u2) and r sin(2 pi u2) interleaved, value by value with the C library's
+    log / cos / sin (as the Swift engine computes them)."""
+    log, sqrt, cos, sin, two_pi = math.log, math.sqrt, math.cos, math.sin, 2.0 * math.pi
+    r = [sqrt(-2.0 * log(a)) for a in u1]
+    ang = [two_pi * b for b in u2]
+    both = np.empty(2 * len(r), dtype=np.float64)
+    both[0::2] = [ri * cos(a) for ri, a in zip(r, ang)]
+    both[1::2] = [ri * sin(a) for ri, a in zip(r, ang)]
+    return both
 
 
 def _rotl(x: int, k: int) -> int:
@@ -117,15 +130,7 @@ class NoiseGenerator:
             words = np.array(self.next_u64_block(2 * pairs), dtype=np.uint64)
             # (Double(x >> 11) + 0.5) / 2^53: every step exact or one rounding, as in Swift.
             u = ((words >> np.uint64(11)).astype(np.float64) + 0.5) / TWO_POW_53
-            u1, u2 = u[0::2].tolist(), u[1::2].tolist()
-            log, sqrt, cos, sin, two_pi = math.log, math.sqrt, math.cos, math.sin, 2.0 * math.pi
-            r = [sqrt(-2.0 * log(a)) for a in u1]
-            ang = [two_pi * b for b in u2]
-            c = [ri * cos(a) for ri, a in zip(r, ang)]
-            s = [ri * sin(a) for ri, a in zip(r, ang)]
-            both = np.empty(2 * pairs, dtype=np.float64)
-            both[0::2] = c
-            both[1::2] = s
+            both = box_muller(u[0::2].tolist(), u[1::2].tolist())
             take = count - i
             out[i:] = both[:take]
             if take < 2 * pairs:

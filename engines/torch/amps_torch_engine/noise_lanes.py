@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .noise import NoiseGenerator
+from .noise import NoiseGenerator, box_muller
 
 MASK64 = (1 << 64) - 1
 
@@ -176,7 +176,6 @@ def noise(seed: int, samples: int, positions: int, sigma: np.ndarray, device="cp
     """As NoiseGenerator(seed).noise(samples, positions, sigma), as a float32 tensor on `device`.
     exact: the transform with the C library's log/cos/sin value by value (bit-identical to
     noise.py, the integer stream still vectorised); else torch's, on the device."""
-    import math
     import torch
     sigma_t = torch.as_tensor(np.asarray(sigma, dtype=np.float32), device=device)
     f = sigma_t.shape[0]
@@ -186,13 +185,7 @@ def noise(seed: int, samples: int, positions: int, sigma: np.ndarray, device="cp
     u = ((w >> 11) & ((1 << 53) - 1)).to(torch.float64)
     u = (u + 0.5) / 9007199254740992.0
     if exact:
-        u1, u2 = u[0::2].cpu().tolist(), u[1::2].cpu().tolist()
-        log, sqrt, cos, sin, two_pi = math.log, math.sqrt, math.cos, math.sin, 2.0 * math.pi
-        r = [sqrt(-2.0 * log(a)) for a in u1]
-        ang = [two_pi * b for b in u2]
-        both = np.empty(2 * pairs, dtype=np.float64)
-        both[0::2] = [ri * cos(a) for ri, a in zip(r, ang)]
-        both[1::2] = [ri * sin(a) for ri, a in zip(r, ang)]
+        both = box_muller(u[0::2].cpu().tolist(), u[1::2].cpu().tolist())
         g = torch.from_numpy(both[:count]).to(device)
     else:
         u1, u2 = u[0::2], u[1::2]

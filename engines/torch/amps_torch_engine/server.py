@@ -120,7 +120,13 @@ class Server:
             if torch.cuda.is_available():
                 devices.append("cuda")
         return {"kind": "hello", "protocol": PROTOCOL_VERSION, "engine": ENGINE_NAME, "version": __version__,
-                "families": list(FAMILIES), "devices": devices, "device": self.device, "dtype": self.dtype, "noise": self.noise}, None
+                "families": list(FAMILIES), "devices": devices, "device": self.device, "dtype": self.dtype, "noise": self.noise,
+                "requests": self.request_kinds()}, None
+
+    @classmethod
+    def request_kinds(cls) -> list[str]:
+        """Every request kind this engine answers (a later client asks before using a newer one)."""
+        return ["hello"] + sorted(n[3:] for n in dir(cls) if n.startswith("do_"))
 
     # ---- requests --------------------------------------------------------------------
 
@@ -250,6 +256,21 @@ class Server:
             raise bad_request("steer needs a 'steering' field")
         logits = m.steer(handle, st)
         return {"batch": logits.shape[0]}, self.outputs(h, logits)
+
+    def do_steered_pass(self, h, t):
+        m = self.need_model()
+        clean = self.handle(h)
+        if clean.steering is not None:
+            raise bad_request("steered_pass needs an unsteered handle")
+        st = self.steering(h.get("steering"))
+        if st is None:
+            raise bad_request("steered_pass needs a 'steering' field")
+        handle = m.steered_pass(clean, st)
+        hid = self.next_handle
+        self.next_handle += 1
+        self.handles[hid] = handle
+        return {"handle": hid, "length": handle.length}, (
+            self.outputs(h, handle.logits[None, :]) if h.get("output") == "answer" else {"logits": handle.logits})
 
     def do_perturb(self, h, t):
         m = self.need_model()

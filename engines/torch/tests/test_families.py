@@ -244,6 +244,30 @@ def test_last_token_only_steering(prepared):
     assert np.abs(got - want).max() <= TOL
 
 
+def test_steered_pass_from_the_clean_one_is_the_steered_prepare(prepared):
+    """steered_pass (resumed at the first steered layer) records what prepare with the same
+    steering records: logits, every layer's residual and K/V, and so its perturbations."""
+    name, m, h, _ = prepared
+    rng = np.random.default_rng(1)
+    lo = min(2, m.layer_count - 1)
+    u = {l: rng.standard_normal(m.hidden).astype(np.float32) for l in range(lo, m.layer_count)}
+    st = Steering({"vectors": "u", "layers": sorted(u), "scales": [1.25]}, {"u": u}, m.layer_count, m.hidden)
+    full = m.prepare(m_prompt[id(h)], m_image[id(h)], "image", st)
+    resumed = m.steered_pass(h, st)
+    assert np.abs(resumed.logits - full.logits).max() <= TOL
+    assert np.abs(resumed.logits - h.logits).max() > 1e-3      # the steering acts
+    for l in range(m.layer_count + 1):
+        assert torch.allclose(resumed.layer_inputs[l], full.layer_inputs[l], atol=TOL, rtol=0), l
+    for l in range(m.layer_count):
+        assert torch.allclose(resumed.keys[l], full.keys[l], atol=TOL, rtol=0), l
+        assert torch.allclose(resumed.values[l], full.values[l], atol=TOL, rtol=0), l
+    pos = list(h.image_positions[:3])
+    noise = m.draw_noise(resumed, lo, "kv", pos, 2, 1.0, 7, "t")
+    assert np.abs(m.perturb(resumed, lo, "kv", pos, noise) - m.perturb(full, lo, "kv", pos, noise)).max() <= TOL
+    with pytest.raises(Exception):
+        m.steered_pass(h, Steering({"vectors": "u", "layers": [lo], "scales": [1.0, 2.0]}, {"u": u}, m.layer_count, m.hidden))
+
+
 def test_logit_lens(prepared):
     name, m, h, _ = prepared
     with torch.no_grad():

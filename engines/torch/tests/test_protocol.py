@@ -116,7 +116,8 @@ def test_unsupported_family(engine, tmp_path):
 def test_requests_on_a_model(engine):
     from engine_client import REPO
     import os
-    engine.hello()
+    kinds = engine.hello()[0]["requests"]
+    assert {"prepare", "steer", "steered_pass", "perturb", "capture", "release"} <= set(kinds)
     assert engine.request("load_model", path=os.path.join(REPO, "samples", "model"), device="cpu")[0]["kind"] == "ok"
     img = np.frombuffer(open(os.path.join(REPO, "samples", "data", "images", "200000.png"), "rb").read(), dtype=np.uint8)
     cases = [
@@ -126,6 +127,7 @@ def test_requests_on_a_model(engine):
         ("prepare", None, {"prompt": "<image>\nhi"}, "bad_request"),
         ("prepare", {"image": img}, {"prompt": "<image>\n" + "A " * 300}, "bad_request"),   # context is 256
         ("steer", None, {"handle": 99}, "bad_request"),
+        ("steered_pass", None, {"handle": 99}, "bad_request"),
         ("upload_vectors", {"layer.0": np.zeros(5, dtype=np.float32)}, {"name": "v", "layers": [0]}, "bad_request"),
         ("upload_vectors", {"layer.0": np.zeros(128, dtype=np.float32)}, {"name": "v", "layers": [8]}, "bad_request"),
     ]
@@ -135,14 +137,25 @@ def test_requests_on_a_model(engine):
     h, out = engine.request("prepare", {"image": img}, prompt="<image>\nAnswer:")
     assert h["kind"] == "ok" and out["logits"].shape == (134,)
     hid = h["handle"]
+    engine_logits = out["logits"]
     for kind, fields in [("perturb", {"layer": 8, "positions": [1], "samples": 2, "tags": "t"}),
                          ("perturb", {"layer": 0, "positions": [999], "samples": 2, "tags": "t"}),
                          ("perturb", {"layer": 0, "positions": [1], "samples": 2, "tags": "t", "sigma_scale": -1}),
                          ("perturb", {"layer": 0, "positions": [1], "samples": 2}),
                          ("steer", {"steering": {"vectors": "none", "layers": [0], "scales": [1]}}),
-                         ("logit_lens", {"layers": []})]:
+                         ("logit_lens", {"layers": []}),
+                         ("steered_pass", {}),
+                         ("steered_pass", {"steering": {"vectors": "none", "layers": [0], "scales": [1]}})]:
         h, _ = engine.request(kind, handle=hid, **fields)
         assert h["kind"] == "error" and h["code"] == "bad_request", (kind, fields, h)
+    v = np.ones(128, dtype=np.float32)
+    assert engine.request("upload_vectors", {"layer.5": v}, name="v", layers=[5])[0]["kind"] == "ok"
+    steering = {"vectors": "v", "layers": [5], "scales": [0.5]}
+    h, out = engine.request("steered_pass", handle=hid, steering=steering)
+    assert h["kind"] == "ok" and h["length"] == len(engine.request("prepare", {"image": img}, prompt="<image>\nAnswer:")[1]["input_ids"])
+    full = engine.request("prepare", {"image": img}, prompt="<image>\nAnswer:", steering=steering)[1]["logits"]
+    assert np.abs(out["logits"] - full).max() <= 1e-4 and np.abs(out["logits"] - engine_logits).max() > 1e-4
+    assert engine.request("steered_pass", handle=h["handle"], steering=steering)[0]["code"] == "bad_request"  # already steered
     assert engine.request("release", handle=hid)[0]["kind"] == "ok"
     assert engine.request("release", handle=hid)[0]["code"] == "bad_request"
 
