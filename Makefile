@@ -106,12 +106,16 @@ bench: build-release engine-venv
 bench-engines: build-release engine-venv
 	tools/bench_engines.sh bench-out/engines
 
-fixtures:
-	python3 tools/make_fixtures.py
-	python3 tools/make_real_fixtures.py
-	python3 tools/make_tokenizer_fixtures.py
-	python3 tools/make_image_fixtures.py
-	python3 tools/make_e2e_fixtures.py
+# The committed fixtures, from the pinned stack of the .venv (a fresh machine's system python
+# has no torch). The PyTorch engine's family checkpoints and the noise specification's draws too.
+fixtures: engine-venv
+	$(VENV)/bin/python tools/make_fixtures.py
+	$(VENV)/bin/python tools/make_real_fixtures.py
+	$(VENV)/bin/python tools/make_tokenizer_fixtures.py
+	$(VENV)/bin/python tools/make_image_fixtures.py
+	$(VENV)/bin/python tools/make_e2e_fixtures.py
+	$(VENV)/bin/python tools/make_family_fixtures.py
+	$(VENV)/bin/python tools/make_noise_fixture.py
 
 # The default model's steering vectors, AMPS rule (alpha fitted with beta), learned scaler,
 # L2S network and learned AMPS modules (samples/model/amps/); about 5 minutes on 2 cores.
@@ -121,8 +125,8 @@ artifacts: build-release
 
 # The PyTorch reference MCS maps the Swift tests compare with.
 reference: export OPENBLAS_CORETYPE ?= $(TEST_CORETYPE)
-reference: build
-	python3 tools/make_mcs_fixtures.py --amps .build/debug/amps
+reference: build engine-venv
+	$(VENV)/bin/python tools/make_mcs_fixtures.py --amps .build/debug/amps
 
 clean:
 	rm -rf .build
