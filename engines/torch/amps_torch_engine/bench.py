@@ -8,6 +8,9 @@
   mcs_map   one full MCS map: every layer x {vision, text} x N = --samples K/V perturbations,
             noise drawn as the protocol specifies (its drawing time reported apart)
   eval      eval-like throughput: per probe one prepare + one steered answer (uniform mode), probes/s
+  steered   the inspector's steering change: the steered pass recorded by `steered_pass` from the
+            clean one (resumed at the window) against `prepare` with the steering (image, vision
+            tower and every layer again), best of --repeats each
 Results go to stdout (one line each) and, with --out, to a JSON file.
 """
 
@@ -123,6 +126,20 @@ def main(argv: list[str]) -> int:
     dt = time.perf_counter() - t0
     res.update({"eval_probes": a.probes, "eval_s": dt, "eval_probes_per_s": a.probes / dt})
     print(f"eval: {a.probes} probes (prepare + steered answer) in {dt:.2f} s = {a.probes / dt:.2f} probes/s")
+    def best(fn):
+        out = []
+        for _ in range(a.repeats):
+            sync()
+            t0 = time.perf_counter()
+            fn()
+            sync()
+            out.append(time.perf_counter() - t0)
+        return min(out)
+    full = best(lambda: m.prepare(prompt, img, "bench.png", st))
+    resumed = best(lambda: m.steered_pass(h, st))
+    res.update({"steered_prepare_s": full, "steered_pass_s": resumed, "steered_window": [window[0], window[-1]]})
+    print(f"steered pass (window {window[0]}-{window[-1]}): steered_pass {resumed * 1e3:.1f} ms, "
+          f"prepare with steering {full * 1e3:.1f} ms ({full / resumed:.2f}x)")
     if a.out:
         with open(a.out, "w") as fh:
             json.dump(res, fh, indent=1)
