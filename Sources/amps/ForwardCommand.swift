@@ -1,4 +1,5 @@
 import AMPSCore
+import AMPSEngine
 import AMPSModel
 import ArgumentParser
 import Foundation
@@ -9,6 +10,22 @@ struct PromptOptions: ParsableArguments {
 
     @Option(name: .long, help: "The literal prompt; <image> marks where the image goes.")
     var prompt: String
+
+    /// The engine chosen by `model`, started, with this prompt prepared on it. For a protocol
+    /// engine the image is checked first, so a wrong path does not wait for a remote model to
+    /// load, and the engine is stopped again when preparing fails.
+    func prepared(on model: ModelOptions) throws -> (any ModelEngine, EngineInput) {
+        if try model.protocolEngineCommand() != nil, !FileManager.default.isReadableFile(atPath: image) {
+            throw AMPSError.file(image, "image not found or unreadable")
+        }
+        let engine = try model.startEngine()
+        do {
+            return (engine, try engine.prepare(prompt: prompt, imagePath: image, spans: []))
+        } catch {
+            (engine as? ProtocolEngine)?.shutdown()
+            throw error
+        }
+    }
 }
 
 struct ForwardCommand: ParsableCommand {
@@ -22,32 +39,29 @@ struct ForwardCommand: ParsableCommand {
     @Option(name: .long, help: "How many top tokens to print.")
     var top: Int = 5
 
-    @Flag(name: .long, help: "Print one JSON object: input_ids, logits (full vocabulary), top tokens.")
+    @Flag(name: .long, help: "Print one JSON object: input_ids, logits (full vocabulary), top tokens, engine.")
     var json = false
 
     func run() throws {
         try reportingErrors {
             guard top >= 1 else { throw AMPSError.invalidInput("--top must be at least 1 (got \(top))") }
-            if let command = try model.protocolEngineCommand() {
-                return try ProtocolEngineRun.forward(command: command, model: model.model, input: input, top: top, json: json)
-            }
-            let m = try model.load()
-            let x = try m.prepare(prompt: input.prompt, imagePath: input.image)
-            let pass = m.run(x)
-            guard pass.logits.allFinite else { throw AMPSError.numerical("the forward pass produced NaN or infinite logits") }
-            let probs = softmax(pass.logits.array)
-            let order = probs.indices.sorted { probs[$0] > probs[$1] }.prefix(top)
+            let (engine, x) = try input.prepared(on: model)
+            defer { (engine as? ProtocolEngine)?.shutdown() }
+            let logits = try engine.run(x).logits
+            guard logits.allFinite else { throw AMPSError.numerical("the forward pass produced NaN or infinite logits") }
+            let probs = softmax(logits.array)
+            let order = Array(probs.indices.sorted { probs[$0] > probs[$1] }.prefix(top))
+            let names = try engine.tokenNames(order)
             if json {
                 try writeJSON([
                     "input_ids": x.ids,
-                    "logits": pass.logits.array.map(Double.init),
-                    "top": order.map { ["id": $0, "token": m.tokenizer.token(for: $0) ?? "", "prob": probs[$0]] as [String: Any] },
+                    "logits": logits.array.map(Double.init),
+                    "top": zip(order, names).map { ["id": $0, "token": $1, "prob": probs[$0]] as [String: Any] },
+                    "engine": engine.engineName,
                 ])
             } else {
                 print("tokens: \(x.length) (\(x.imagePositions.count) image tokens)")
-                for i in order {
-                    print(String(format: "%8.4f  %6d  %@", probs[i], i, m.tokenizer.token(for: i) ?? "?"))
-                }
+                for (i, name) in zip(order, names) { print(String(format: "%8.4f  %6d  %@", probs[i], i, name)) }
             }
         }
     }
@@ -71,16 +85,16 @@ struct GenerateCommand: ParsableCommand {
         try reportingErrors {
             guard maxNewTokens >= 1 else { throw AMPSError.invalidInput("--max-new-tokens must be at least 1 (got \(maxNewTokens))") }
             try checkOptionBounds()
-            if let command = try model.protocolEngineCommand() {
-                return try ProtocolEngineRun.generate(command: command, model: model.model, input: input, maxNewTokens: maxNewTokens, json: json)
+            let (engine, x) = try input.prepared(on: model)
+            defer { (engine as? ProtocolEngine)?.shutdown() }
+            if let m = engine as? LlavaModel {
+                // In process the memory is ours to check; a protocol engine reports its own.
+                try m.checkSequenceLength(prompt: x.length, generating: maxNewTokens)
+                try MemoryBudget.check(m.generationBytes(promptLength: x.length, maxNewTokens: maxNewTokens),
+                                       for: "--max-new-tokens \(maxNewTokens) (the KV cache of \(x.length) + \(maxNewTokens) tokens)")
             }
-            let m = try model.load()
-            let x = try m.prepare(prompt: input.prompt, imagePath: input.image)
-            try m.checkSequenceLength(prompt: x.length, generating: maxNewTokens)
-            try MemoryBudget.check(m.generationBytes(promptLength: x.length, maxNewTokens: maxNewTokens),
-                                   for: "--max-new-tokens \(maxNewTokens) (the KV cache of \(x.length) + \(maxNewTokens) tokens)")
-            let ids = m.generate(x, maxNewTokens: maxNewTokens)
-            let text = m.tokenizer.decode(ids, skipSpecialTokens: true)
+            let ids = try engine.generate(x, maxNewTokens: maxNewTokens, steering: nil)
+            let text = try engine.decode(ids)
             if json { try writeJSON(["generated_ids": ids, "text": text]) } else { print(text) }
         }
     }
