@@ -93,35 +93,12 @@ final class TorchEngineTests: XCTestCase {
 
     /// A steered pass on a protocol engine is `steered_pass` from the clean handle when the
     /// engine lists it, else the prompt prepared again with steering (an engine whose hello has
-    /// no `requests`: here the real one behind a proxy that drops them). Both give the Swift
+    /// no `requests`: here the real one behind engines/torch/tests/engine_proxy.py, which drops them). Both give the Swift
     /// engine's steered pass: its logits, and the MCS perturbations computed on it.
     func testSteeredPassesWithAndWithoutSteeredPassRequest() throws {
         let cmd = try engineCommand()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("amps-steered-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let proxy = dir.appendingPathComponent("older.py")
-        try #"""
-        import json, struct, subprocess, sys, threading
-        engine = subprocess.Popen(sys.argv[1], shell=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        def requests():
-            while True:
-                b = sys.stdin.buffer.read1(65536)
-                if not b: engine.stdin.close(); return
-                engine.stdin.write(b); engine.stdin.flush()
-        threading.Thread(target=requests, daemon=True).start()
-        prefix = engine.stdout.read(16)
-        hl, pl = struct.unpack("<IQ", prefix[4:16])
-        header = json.loads(engine.stdout.read(hl)); payload = engine.stdout.read(pl)
-        header.pop("requests", None)
-        h = json.dumps(header).encode()
-        sys.stdout.buffer.write(b"AMPS" + struct.pack("<IQ", len(h), pl) + h + payload); sys.stdout.buffer.flush()
-        while True:
-            b = engine.stdout.read1(65536)
-            if not b: break
-            sys.stdout.buffer.write(b); sys.stdout.buffer.flush()
-        """#.write(to: proxy, atomically: true, encoding: .utf8)
         let py = Self.repo.appendingPathComponent(".venv/bin/python").path
+        let proxy = Self.repo.appendingPathComponent("engines/torch/tests/engine_proxy.py").path
         let folder = Self.repo.appendingPathComponent("samples/model").path
         let model = try LlavaModel(folder: folder)
         let template = try PromptTemplate.load(modelFolder: folder)
@@ -135,7 +112,7 @@ final class TorchEngineTests: XCTestCase {
         settings.samples = 3
         let request = ModalityContribution.request(probe: swiftProbe, layer: 4, modality: .vision, settings: settings)
         let swiftNoisy = try model.perturbedLogits(swiftSteered, request)
-        for (command, listsIt) in [(cmd, true), ("'\(py)' '\(proxy.path)' \"\(cmd)\"", false)] {
+        for (command, listsIt) in [(cmd, true), ("'\(py)' '\(proxy)' --hide-requests \"\(cmd)\"", false)] {
             let engine = try ProtocolEngine(command: command, modelPath: folder, dtype: "float32", device: "cpu")
             defer { engine.shutdown() }
             XCTAssertEqual(engine.client.supports("steered_pass"), listsIt, command)

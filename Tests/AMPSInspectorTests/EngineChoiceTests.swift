@@ -107,35 +107,12 @@ final class EngineChoiceTests: XCTestCase {
         XCTAssertTrue(zero.stderr.contains("/dev/zero: is not a regular file"), zero.stderr)
     }
 
-    /// An engine that dies while an instance is being prepared (here: a proxy that kills the
-    /// real engine when the first `prepare` request comes): the line is the engine's
+    /// An engine that dies while an instance is being prepared (here: engines/torch/tests/
+    /// engine_proxy.py, which kills the real engine when the first `prepare` request comes): the line is the engine's
     /// ("exited"), not an error of that instance's prompt.
     func testAnEngineThatDiesOnPrepareIsTheEnginesLineNotTheInstances() throws {
         let cmd = try engine()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("amps-dying-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let proxy = dir.appendingPathComponent("proxy.py")
-        try #"""
-        import json, os, struct, subprocess, sys, threading
-        engine = subprocess.Popen(sys.argv[1], shell=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        def replies():
-            while True:
-                b = engine.stdout.read1(65536)
-                if not b: return
-                sys.stdout.buffer.write(b); sys.stdout.buffer.flush()
-        threading.Thread(target=replies, daemon=True).start()
-        src = sys.stdin.buffer
-        while True:
-            prefix = src.read(16)
-            if len(prefix) < 16: break
-            hl, pl = struct.unpack("<IQ", prefix[4:16])
-            header = src.read(hl); payload = src.read(pl)
-            if json.loads(header).get("kind") == "prepare":
-                engine.kill(); engine.wait(); os._exit(9)
-            engine.stdin.write(prefix + header + payload); engine.stdin.flush()
-        """#.write(to: proxy, atomically: true, encoding: .utf8)
-        let proxied = "'\(Self.repo.appendingPathComponent(".venv/bin/python").path)' '\(proxy.path)' \"\(cmd.replacingOccurrences(of: "\"", with: "\\\""))\""
+        let proxied = "'\(Self.repo.appendingPathComponent(".venv/bin/python").path)' '\(Self.repo.appendingPathComponent("engines/torch/tests/engine_proxy.py").path)' --kill-on prepare \"\(cmd)\""
         for args in [["diagnose", "--instance", "200000"], ["eval", "--limit", "2"]] {
             let r = try AmpsRun.run(args + ["--engine-command", proxied], timeout: 120)
             XCTAssertEqual(r.status, 1, "\(args): \(r.stderr)")
