@@ -49,6 +49,7 @@ final class TorchInspectorEndToEndTests: XCTestCase {
             s.contains("window MCR 0.") || s.contains("window MCR 1.") ? !s.contains(" layers ") : false
         }
         XCTAssertTrue(ready.contains("Functional entropy"))
+        XCTAssertTrue(ready.contains("on amps-torch-engine cpu float32"), "the status line names the engine:\n\(ready)")
         try tmux.waitFor("the steered answer") { self.steeredBlock($0).contains("α=") }
         let before = steeredBlock(try tmux.waitFor("a settled screen") { $0.contains("idle") })
         for _ in 0..<6 { try tmux.keys(["+"]) }

@@ -46,6 +46,12 @@ public final class ProtocolEngine: ModelEngine, @unchecked Sendable {
 
     public func shutdown() { lock.lock(); client.shutdown(); lock.unlock() }
 
+    /// Which engine computes, where and how, for the screen: "amps-torch-engine cuda:0
+    /// bfloat16" (the hello's engine name, the model's device and dtype).
+    public var label: String {
+        "\(client.process.helloReply["engine"] as? String ?? "engine") \(info.device) \(info.dtype)"
+    }
+
     /// Whether the engine process is gone (died, was killed, or sent garbage).
     public var isLost: Bool { client.process.isDead }
 

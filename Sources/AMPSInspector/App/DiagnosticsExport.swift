@@ -10,7 +10,7 @@ enum DiagnosticsExport {
             guard let a else { return NSNull() }
             return ["p_vision": a.pVision, "p_text": a.pText, "p_other": a.pOther, "answer": a.argmaxClass.rawValue]
         }
-        var o: [String: Any] = ["model": s.modelName, "data": s.dataName]
+        var o: [String: Any] = ["model": s.modelName, "data": s.dataName, "engine": s.engineLabel ?? "swift"]
         if let i = s.selected?.instance {
             o["instance"] = ["id": i.id, "task": i.task, "kind": i.kind.rawValue, "question": i.question, "context": i.context,
                              "answer_vision": i.answerVision, "answer_text": i.answerText]

@@ -48,6 +48,7 @@ public enum InspectorApp {
         s.hasL2S = setup.resources?.l2s != nil
         s.hasAmpsLearned = setup.resources?.ampsLearned[.vision] != nil
         s.perturbation = setup.perturbation
+        s.engineLabel = (setup.model as? ProtocolEngine)?.label
         s.syncListSignature()
         return s
     }

@@ -30,7 +30,9 @@ struct SteeringStrip {
 /// The status line: model, instance, mode and alpha, what the engine is doing, key hints.
 struct InspectorStatus {
     static func draw(_ s: InspectorState, into frame: inout Frame, area: Rect, context: RenderContext) {
-        var left: [StatusItem] = [.text(" \(s.modelName) "), .text(s.selected.map { "#\($0.instance.id)" } ?? "-")]
+        var left: [StatusItem] = [.text(" \(s.modelName) ")]
+        if let e = s.engineLabel { left.append(.text("on \(e)", style: context.theme.dimText)) }
+        left.append(.text(s.selected.map { "#\($0.instance.id)" } ?? "-"))
         left.append(.text("\(s.steering.mode.rawValue) α " + PaneText.number(s.steering.alpha, 2)))
         if let f = s.failure { left.append(.text("error: " + f, style: context.theme.error)) }
         else if let m = s.message { left.append(.text(m, style: context.theme.accent)) }

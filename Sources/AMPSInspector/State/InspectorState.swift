@@ -28,6 +28,8 @@ public enum InspectorEffect: Equatable, Sendable { case request, quit, export, s
 /// without a terminal or a model.
 public struct InspectorState: Sendable {
     public var modelName: String
+    /// The protocol engine that runs the model (name, device, dtype); nil in process.
+    public var engineLabel: String?
     public var dataName: String
     public var layerCount: Int
     public var instances: [InstanceSummary]
