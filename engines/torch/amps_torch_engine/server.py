@@ -141,6 +141,13 @@ class Server:
             raise bad_request(f"unknown handle {hid!r}")
         return self.handles[hid]
 
+    def keep(self, handle) -> int:
+        """Registers a recorded pass under a new handle number."""
+        hid = self.next_handle
+        self.next_handle += 1
+        self.handles[hid] = handle
+        return hid
+
     def steering(self, spec):
         from .model import Steering
         m = self.need_model()
@@ -205,9 +212,7 @@ class Server:
         spans = []
         for s in h.get("spans", []) or []:
             spans.append(self.span_positions(m, prompt, s))
-        hid = self.next_handle
-        self.next_handle += 1
-        self.handles[hid] = handle
+        hid = self.keep(handle)
         out = {"input_ids": np.array(handle.ids, dtype=np.int64),
                "image_positions": np.array(handle.image_positions, dtype=np.int64)}
         out.update(self.outputs(h, handle.logits[None, :]) if h.get("output") == "answer" else {"logits": handle.logits})
@@ -266,9 +271,7 @@ class Server:
         if st is None:
             raise bad_request("steered_pass needs a 'steering' field")
         handle = m.steered_pass(clean, st)
-        hid = self.next_handle
-        self.next_handle += 1
-        self.handles[hid] = handle
+        hid = self.keep(handle)
         return {"handle": hid, "length": handle.length}, (
             self.outputs(h, handle.logits[None, :]) if h.get("output") == "answer" else {"logits": handle.logits})
 
