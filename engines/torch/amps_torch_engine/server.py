@@ -251,26 +251,24 @@ class Server:
         self.vectors[name] = vs
         return {"name": name, "layers": len(vs)}, None
 
-    def do_steer(self, h, t):
-        m = self.need_model()
+    def clean_and_steering(self, h: dict):
+        """The unsteered handle and the STEERING field that steer and steered_pass act with."""
         handle = self.handle(h)
         if handle.steering is not None:
-            raise bad_request("steer needs an unsteered handle")
+            raise bad_request(f"{h['kind']} needs an unsteered handle")
         st = self.steering(h.get("steering"))
         if st is None:
-            raise bad_request("steer needs a 'steering' field")
-        logits = m.steer(handle, st)
+            raise bad_request(f"{h['kind']} needs a 'steering' field")
+        return handle, st
+
+    def do_steer(self, h, t):
+        m = self.need_model()
+        logits = m.steer(*self.clean_and_steering(h))
         return {"batch": logits.shape[0]}, self.outputs(h, logits)
 
     def do_steered_pass(self, h, t):
         m = self.need_model()
-        clean = self.handle(h)
-        if clean.steering is not None:
-            raise bad_request("steered_pass needs an unsteered handle")
-        st = self.steering(h.get("steering"))
-        if st is None:
-            raise bad_request("steered_pass needs a 'steering' field")
-        handle = m.steered_pass(clean, st)
+        handle = m.steered_pass(*self.clean_and_steering(h))
         hid = self.keep(handle)
         return {"handle": hid, "length": handle.length}, (
             self.outputs(h, handle.logits[None, :]) if h.get("output") == "answer" else {"logits": handle.logits})
