@@ -13,18 +13,13 @@ struct PromptOptions: ParsableArguments {
 
     /// The engine chosen by `model`, started, with this prompt prepared on it. For a protocol
     /// engine the image is checked first, so a wrong path does not wait for a remote model to
-    /// load, and the engine is stopped again when preparing fails.
+    /// load (the engine process stops when its ProtocolEngine goes, as in every command).
     func prepared(on model: ModelOptions) throws -> (any ModelEngine, EngineInput) {
         if try model.protocolEngineCommand() != nil, !FileManager.default.isReadableFile(atPath: image) {
             throw AMPSError.file(image, "image not found or unreadable")
         }
         let engine = try model.startEngine()
-        do {
-            return (engine, try engine.prepare(prompt: prompt, imagePath: image, spans: []))
-        } catch {
-            (engine as? ProtocolEngine)?.shutdown()
-            throw error
-        }
+        return (engine, try engine.prepare(prompt: prompt, imagePath: image, spans: []))
     }
 }
 
@@ -46,7 +41,6 @@ struct ForwardCommand: ParsableCommand {
         try reportingErrors {
             guard top >= 1 else { throw AMPSError.invalidInput("--top must be at least 1 (got \(top))") }
             let (engine, x) = try input.prepared(on: model)
-            defer { (engine as? ProtocolEngine)?.shutdown() }
             let logits = try engine.run(x).logits
             guard logits.allFinite else { throw AMPSError.numerical("the forward pass produced NaN or infinite logits") }
             let probs = softmax(logits.array)
@@ -86,7 +80,6 @@ struct GenerateCommand: ParsableCommand {
             guard maxNewTokens >= 1 else { throw AMPSError.invalidInput("--max-new-tokens must be at least 1 (got \(maxNewTokens))") }
             try checkOptionBounds()
             let (engine, x) = try input.prepared(on: model)
-            defer { (engine as? ProtocolEngine)?.shutdown() }
             if let m = engine as? LlavaModel {
                 // In process the memory is ours to check; a protocol engine reports its own.
                 try m.checkSequenceLength(prompt: x.length, generating: maxNewTokens)

@@ -298,11 +298,12 @@ class LoadedModel:
         types = getattr(self.model.config.text_config, "layer_types", None)
         return 0 if types and len(set(types)) > 1 else layer
 
-    def _lm_logits(self, handle: Handle, batch: int, from_layer: int = 0, **hook_args):
-        """Last-position logits [B, V] float32 of B copies of the prompt under the hooks.
-        With from_layer > 0 the pass resumes from the recorded residual entering that layer
-        (nothing the hooks add acts below it), running only the layers from there up: the
-        language model is called with its layer list cut to layers[from_layer:]."""
+    def _resumed_last_hidden(self, handle: Handle, batch: int, from_layer: int = 0, **hook_args):
+        """(the layer the pass started at, the last position's final hidden state [B, D]) of B
+        copies of the prompt under the hooks. With from_layer > 0 the pass resumes from the
+        recorded residual entering that layer (nothing the hooks add acts below it), running
+        only the layers from there up: the language model is called with its layer list cut
+        to layers[from_layer:]."""
         torch = self.torch
         start = self._resumable_from(from_layer)
         kw = {k: _expand_batch(k, v, batch) for k, v in handle.lm_inputs.items() if v is not None}
@@ -312,11 +313,16 @@ class LoadedModel:
             self.lm.layers = torch.nn.ModuleList(list(full)[start:])
         try:
             with torch.no_grad(), self._hooks(prompt_length=handle.length, batch=batch, **hook_args):
-                h = self.lm(**kw, use_cache=False).last_hidden_state[:, -1, :]
-                logits = self.head(h).float()
+                return start, self.lm(**kw, use_cache=False).last_hidden_state[:, -1, :]
         finally:
             self.lm.layers = full
-        if not torch.isfinite(logits).all():
+
+    def _lm_logits(self, handle: Handle, batch: int, from_layer: int = 0, **hook_args):
+        """Last-position logits [B, V] float32 of B copies of the prompt under the hooks."""
+        _, h = self._resumed_last_hidden(handle, batch, from_layer, **hook_args)
+        with self.torch.no_grad():
+            logits = self.head(h).float()
+        if not self.torch.isfinite(logits).all():
             raise EngineError("numerical", "logits contain NaN or infinity")
         return logits.cpu().numpy()
 
@@ -335,22 +341,12 @@ class LoadedModel:
         run(_:steering:resumingFrom:)): the layers below the first steered one are the clean
         pass's, so the language model runs from the residual recorded entering it, with the
         steering's hooks, recording what prepare records for the layers it runs."""
-        torch = self.torch
         if len(steering.scales) != 1:
             raise bad_request("steered_pass takes steering with one scale")
-        start = self._resumable_from(min(steering.vectors, default=0))
-        kw = {k: v for k, v in clean.lm_inputs.items() if v is not None}
-        full = self.lm.layers
-        if start > 0:
-            kw["inputs_embeds"] = clean.layer_inputs[start][None]
-            self.lm.layers = torch.nn.ModuleList(list(full)[start:])
         record: dict = {}
-        try:
-            with torch.no_grad(), self._hooks(steering, 1, clean.length, record=record):
-                h = self.lm(**kw, use_cache=False).last_hidden_state[:, -1, :]
-                logits = self.head(h).float()[0].cpu().numpy()
-        finally:
-            self.lm.layers = full
+        start, h = self._resumed_last_hidden(clean, 1, min(steering.vectors, default=0), steering=steering, record=record)
+        with self.torch.no_grad():
+            logits = self.head(h).float()[0].cpu().numpy()
         if not np.isfinite(logits).all():
             raise EngineError("numerical", "steered pass: logits contain NaN or infinity")
         L = self.layer_count

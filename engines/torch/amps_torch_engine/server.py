@@ -270,8 +270,7 @@ class Server:
         m = self.need_model()
         handle = m.steered_pass(*self.clean_and_steering(h))
         hid = self.keep(handle)
-        return {"handle": hid, "length": handle.length}, (
-            self.outputs(h, handle.logits[None, :]) if h.get("output") == "answer" else {"logits": handle.logits})
+        return {"handle": hid, "length": handle.length}, {"logits": handle.logits}
 
     def do_perturb(self, h, t):
         m = self.need_model()
